@@ -1,0 +1,225 @@
+//! `/me…`: the signed-in user, their collections, follows and feed.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::users::{
+    begin, followers_of, followings_of, liked_playlists, liked_tracks, playlists_json,
+    playlists_of, reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id,
+    users_json,
+};
+use super::{Q, access_filter, created, next_href, ok, page, viewer, with_access};
+use crate::errors::{ApiError, ApiResult, json_response};
+use crate::model::Store;
+use crate::render;
+use crate::server::{AppState, Shared, lock};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/me/activities", get(activities_all))
+        .route("/me/activities/all/own", get(activities_own))
+        .route("/me/activities/tracks", get(activities_tracks))
+        .route("/me/feed", get(feed))
+        .route("/me/feed/tracks", get(feed_tracks))
+        .route("/me/recently-played/tracks", get(recently_played))
+        .route("/me/likes/tracks", get(likes_tracks))
+        .route("/me/likes/playlists", get(likes_playlists))
+        .route("/me/followings", get(followings))
+        .route("/me/followings/tracks", get(followings_tracks))
+        .route(
+            "/me/followings/{urn}",
+            get(following_one).put(follow).delete(unfollow),
+        )
+        .route("/me/followers", get(followers))
+        .route("/me/followers/{urn}", get(follower_one))
+        .route("/me/playlists", get(playlists))
+        .route("/me/tracks", get(tracks))
+        .route("/me/reposts/tracks", get(reposts_tracks))
+        .route("/me/reposts/playlists", get(reposts_playlists))
+}
+
+async fn me(State(s): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let uid = viewer(&s, &headers)?.require_user()?;
+    let store = lock(&s.store);
+    let u = store.users.get(&uid).ok_or_else(ApiError::unauthorized)?;
+    ok(&render::me(&s.origins, &store, u))
+}
+
+macro_rules! me_collection {
+    ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
+        async fn $name(
+            State($s): State<AppState>,
+            headers: HeaderMap,
+            uri: Uri,
+            RawQuery(q): RawQuery,
+        ) -> ApiResult {
+            let ($v, $q) = begin(&$s, &headers, q)?;
+            let $uid = $v.require_user()?;
+            let $store = lock(&$s.store);
+            let items: Vec<Value> = $body;
+            page(&$s, uri.path(), &$q, items)
+        }
+    };
+}
+
+me_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, liked_tracks(&store, uid), &q, true)?);
+me_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, liked_playlists(&store, uid), &q)?);
+me_collection!(followings, |s, store, _v, uid, q| users_json(&s, &store, followings_of(&store, uid)));
+me_collection!(followers, |s, store, _v, uid, q| users_json(&s, &store, followers_of(&store, uid)));
+me_collection!(playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, playlists_of(&store, uid), &q)?);
+me_collection!(tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, tracks_of(&store, uid, &q)?, &q, true)?);
+me_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, reposted_tracks(&store, uid), &q, true)?);
+me_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, reposted_playlists(&store, uid), &q)?);
+me_collection!(followings_tracks, |s, store, v, uid, q| {
+    let followed = followings_of(&store, uid);
+    let mut t: Vec<(i64, u64)> = store
+        .tracks
+        .values()
+        .filter(|t| followed.contains(&t.user_id))
+        .map(|t| (t.created_at, t.id))
+        .collect();
+    t.sort_by(|a, b| b.cmp(a));
+    tracks_json(&s, &store, &v, t.into_iter().map(|(_, id)| id), &q, false)?
+});
+
+async fn recently_played(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult {
+    let (v, q) = begin(&s, &headers, q)?;
+    let uid = v.require_user()?;
+    let store = lock(&s.store);
+    let ids: Vec<u64> = store.recently_played.get(&uid).cloned().unwrap_or_default();
+    let items = tracks_json(&s, &store, &v, ids.into_iter().take(25), &q, true)?;
+    ok(&json!({ "collection": items }))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Feed {
+    Followed,
+    FollowedTracks,
+    Own,
+    OwnTracks,
+}
+
+/// Activities, newest first: uploads and reposts by the followed users (feed) or by the user.
+fn activities(s: &Shared, store: &Store, uid: u64, q: &Q, kind: Feed, path: &str) -> ApiResult {
+    let access = access_filter(q, false)?;
+    let authors: Vec<u64> = match kind {
+        Feed::Followed | Feed::FollowedTracks => followings_of(store, uid),
+        Feed::Own | Feed::OwnTracks => vec![uid],
+    };
+    let tracks_only = matches!(kind, Feed::FollowedTracks | Feed::OwnTracks);
+    let mut items: Vec<(i64, Value)> = Vec::new();
+    let tracks = store.tracks.values().filter(|t| authors.contains(&t.user_id) && t.public);
+    for t in with_access(tracks, &access) {
+        items.push((t.created_at, json!({"type": "track", "created_at": crate::time::format_sc(t.created_at), "origin": render::track(&s.origins, store, t, Some(uid))})));
+    }
+    for (who, tid) in store.track_reposts.iter().filter(|(a, _)| authors.contains(a)) {
+        if let Some(t) = store.tracks.get(tid).filter(|t| t.public && access.contains(&t.access)) {
+            items.push((t.created_at + 1, json!({"type": "track:repost", "created_at": crate::time::format_sc(t.created_at + 1), "reposter": format!("soundcloud:users:{who}"), "origin": render::track(&s.origins, store, t, Some(uid))})));
+        }
+    }
+    if !tracks_only {
+        for p in store.playlists.values().filter(|p| authors.contains(&p.user_id) && p.public) {
+            items.push((p.created_at, json!({"type": "playlist", "created_at": crate::time::format_sc(p.created_at), "origin": render::playlist(&s.origins, store, p, Some(uid), false)})));
+        }
+        for (who, pid) in store.playlist_reposts.iter().filter(|(a, _)| authors.contains(a)) {
+            if let Some(p) = store.playlists.get(pid).filter(|p| p.public) {
+                items.push((p.created_at + 1, json!({"type": "playlist:repost", "created_at": crate::time::format_sc(p.created_at + 1), "reposter": format!("soundcloud:users:{who}"), "origin": render::playlist(&s.origins, store, p, Some(uid), false)})));
+            }
+        }
+    }
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    let all: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+    // Activities always come paginated, with a `future_href` for polling newer items.
+    let limit = match q.get("limit") {
+        None => 50,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ApiError::bad_request("limit must be an integer from 1 to 200"))?
+            .min(200),
+    };
+    let start: usize = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let end = (start + limit).min(all.len());
+    let slice: Vec<Value> = all.iter().skip(start).take(end.saturating_sub(start)).cloned().collect();
+    let mut body = json!({
+        "collection": slice,
+        "future_href": format!("{}{path}?uuid%5Bto%5D=newest", s.origins.api),
+    });
+    if end < all.len() {
+        body["next_href"] = json!(next_href(s, path, q, limit, end));
+    }
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+macro_rules! activity_route {
+    ($name:ident, $kind:expr) => {
+        async fn $name(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> ApiResult {
+            let (v, q) = begin(&s, &headers, q)?;
+            let uid = v.require_user()?;
+            let store = lock(&s.store);
+            activities(&s, &store, uid, &q, $kind, uri.path())
+        }
+    };
+}
+
+activity_route!(feed, Feed::Followed);
+activity_route!(feed_tracks, Feed::FollowedTracks);
+activity_route!(activities_all, Feed::Followed);
+activity_route!(activities_own, Feed::Own);
+activity_route!(activities_tracks, Feed::OwnTracks);
+
+async fn following_one(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+    let uid = viewer(&s, &headers)?.require_user()?;
+    let store = lock(&s.store);
+    let oid = user_id(&store, &urn)?;
+    if !store.follows.contains(&(uid, oid)) {
+        return Err(ApiError::not_found());
+    }
+    ok(&render::user(&s.origins, &store, &store.users[&oid]))
+}
+
+async fn follower_one(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+    let uid = viewer(&s, &headers)?.require_user()?;
+    let store = lock(&s.store);
+    let oid = user_id(&store, &urn)?;
+    if !store.follows.contains(&(oid, uid)) {
+        return Err(ApiError::not_found());
+    }
+    ok(&render::user(&s.origins, &store, &store.users[&oid]))
+}
+
+async fn follow(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+    let uid = viewer(&s, &headers)?.require_user()?;
+    let max = s.config().max_followings;
+    let mut store = lock(&s.store);
+    let oid = user_id(&store, &urn)?;
+    if oid == uid {
+        return Err(ApiError::unprocessable("You cannot follow yourself"));
+    }
+    let body = render::user(&s.origins, &store, &store.users[&oid]);
+    if store.follows.contains(&(uid, oid)) {
+        return ok(&body);
+    }
+    if followings_of(&store, uid).len() >= max {
+        return Err(ApiError::unprocessable(format!(
+            "You have reached the maximum of {max} followings"
+        )));
+    }
+    store.follows.insert((uid, oid));
+    created(&render::user(&s.origins, &store, &store.users[&oid]))
+}
+
+async fn unfollow(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+    let uid = viewer(&s, &headers)?.require_user()?;
+    let mut store = lock(&s.store);
+    let oid = user_id(&store, &urn)?;
+    if !store.follows.remove(&(uid, oid)) {
+        return Err(ApiError::not_found());
+    }
+    ok(&json!({"status": "200 - OK"}))
+}

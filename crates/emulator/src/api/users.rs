@@ -1,0 +1,226 @@
+//! `/users…` and the per-user collections `/me…` shares.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Uri};
+use axum::routing::get;
+use serde_json::Value;
+
+use super::{Q, Viewer, access_filter, id_or_404, ok, page, viewer, with_access};
+use crate::errors::{ApiError, ApiResult};
+use crate::model::Store;
+use crate::render;
+use crate::server::{AppState, Shared, lock};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(search))
+        .route("/users/{urn}", get(show))
+        .route("/users/{urn}/related", get(related))
+        .route("/users/{urn}/favorites", get(likes_tracks))
+        .route("/users/{urn}/followers", get(followers))
+        .route("/users/{urn}/followings", get(followings))
+        .route("/users/{urn}/followings/{other}", get(following_one))
+        .route("/users/{urn}/playlists", get(playlists))
+        .route("/users/{urn}/tracks", get(tracks))
+        .route("/users/{urn}/web-profiles", get(web_profiles))
+        .route("/users/{urn}/likes/tracks", get(likes_tracks))
+        .route("/users/{urn}/likes/playlists", get(likes_playlists))
+        .route("/users/{urn}/reposts/tracks", get(reposts_tracks))
+        .route("/users/{urn}/reposts/playlists", get(reposts_playlists))
+}
+
+/// Authenticates and parses the query.
+pub fn begin(s: &Shared, headers: &HeaderMap, q: Option<String>) -> Result<(Viewer, Q), ApiError> {
+    let v = viewer(s, headers)?;
+    Ok((v, Q::parse(q.as_deref())?))
+}
+
+/// The user `urn` names, or 404.
+pub fn user_id(store: &Store, urn: &str) -> Result<u64, ApiError> {
+    let id = id_or_404(urn, "users")?;
+    store.users.contains_key(&id).then_some(id).ok_or_else(ApiError::not_found)
+}
+
+pub fn users_json(s: &Shared, store: &Store, ids: impl IntoIterator<Item = u64>) -> Vec<Value> {
+    ids.into_iter()
+        .filter_map(|id| store.users.get(&id))
+        .map(|u| render::user(&s.origins, store, u))
+        .collect()
+}
+
+pub fn tracks_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoIterator<Item = u64>, q: &Q, all_access: bool) -> Result<Vec<Value>, ApiError> {
+    let access = access_filter(q, all_access)?;
+    let tracks = ids
+        .into_iter()
+        .filter_map(|id| store.tracks.get(&id))
+        .filter(|t| store.track_visible(t, v.user, None));
+    Ok(with_access(tracks, &access)
+        .into_iter()
+        .map(|t| render::track(&s.origins, store, t, v.user))
+        .collect())
+}
+
+pub fn playlists_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoIterator<Item = u64>, q: &Q) -> Result<Vec<Value>, ApiError> {
+    let show = q.flag("show_tracks", false)?;
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| store.playlists.get(&id))
+        .filter(|p| store.playlist_visible(p, v.user, None))
+        .map(|p| render::playlist(&s.origins, store, p, v.user, show))
+        .collect())
+}
+
+pub fn followers_of(store: &Store, uid: u64) -> Vec<u64> {
+    store.follows.iter().filter(|(_, b)| *b == uid).map(|(a, _)| *a).collect()
+}
+
+pub fn followings_of(store: &Store, uid: u64) -> Vec<u64> {
+    store.follows.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+}
+
+/// A user's tracks, newest first unless `sort=asc`.
+pub fn tracks_of(store: &Store, uid: u64, q: &Q) -> Result<Vec<u64>, ApiError> {
+    let mut t: Vec<(i64, u64)> = store
+        .tracks
+        .values()
+        .filter(|t| t.user_id == uid)
+        .map(|t| (t.created_at, t.id))
+        .collect();
+    match q.get("sort") {
+        None | Some("desc") => t.sort_by(|a, b| b.cmp(a)),
+        Some("asc") => t.sort(),
+        Some(_) => return Err(ApiError::bad_request("sort must be asc or desc")),
+    }
+    Ok(t.into_iter().map(|(_, id)| id).collect())
+}
+
+pub fn playlists_of(store: &Store, uid: u64) -> Vec<u64> {
+    store.playlists.values().filter(|p| p.user_id == uid).map(|p| p.id).collect()
+}
+
+pub fn liked_tracks(store: &Store, uid: u64) -> Vec<u64> {
+    store.track_likes.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+}
+
+pub fn liked_playlists(store: &Store, uid: u64) -> Vec<u64> {
+    store.playlist_likes.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+}
+
+pub fn reposted_tracks(store: &Store, uid: u64) -> Vec<u64> {
+    store.track_reposts.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+}
+
+pub fn reposted_playlists(store: &Store, uid: u64) -> Vec<u64> {
+    store.playlist_reposts.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+}
+
+async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> ApiResult {
+    let (_, q) = begin(&s, &headers, q)?;
+    let store = lock(&s.store);
+    let needle = q.get("q").map(str::to_lowercase);
+    let ids: Option<Vec<u64>> = match q.list("urns").or_else(|| q.list("ids")) {
+        Some(list) => Some(list.iter().filter_map(|u| super::parse_id(u, "users")).collect()),
+        None => None,
+    };
+    let found = store
+        .users
+        .values()
+        .filter(|u| ids.as_ref().is_none_or(|ids| ids.contains(&u.id)))
+        .filter(|u| {
+            needle.as_ref().is_none_or(|n| {
+                u.username.to_lowercase().contains(n)
+                    || u.full_name.to_lowercase().contains(n)
+                    || u.description.as_deref().unwrap_or("").to_lowercase().contains(n)
+            })
+        })
+        .map(|u| u.id);
+    let items = users_json(&s, &store, found.collect::<Vec<_>>());
+    page(&s, uri.path(), &q, items)
+}
+
+async fn show(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+    viewer(&s, &headers)?;
+    let store = lock(&s.store);
+    let id = user_id(&store, &urn)?;
+    ok(&render::user(&s.origins, &store, &store.users[&id]))
+}
+
+macro_rules! user_collection {
+    ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
+        async fn $name(
+            State($s): State<AppState>,
+            headers: HeaderMap,
+            uri: Uri,
+            RawQuery(q): RawQuery,
+            Path(urn): Path<String>,
+        ) -> ApiResult {
+            let ($v, $q) = begin(&$s, &headers, q)?;
+            let $store = lock(&$s.store);
+            let $uid = user_id(&$store, &urn)?;
+            let items: Vec<Value> = $body;
+            page(&$s, uri.path(), &$q, items)
+        }
+    };
+}
+
+user_collection!(related, |s, store, _v, uid, q| {
+    // Artists followed by this user's followers, most shared first, excluding the user.
+    let mut counts = std::collections::BTreeMap::<u64, usize>::new();
+    for f in followers_of(&store, uid) {
+        for g in followings_of(&store, f) {
+            if g != uid {
+                *counts.entry(g).or_default() += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<(usize, u64)> = counts.into_iter().map(|(id, n)| (n, id)).collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    users_json(&s, &store, ranked.into_iter().map(|(_, id)| id))
+});
+user_collection!(followers, |s, store, _v, uid, q| users_json(&s, &store, followers_of(&store, uid)));
+user_collection!(followings, |s, store, _v, uid, q| users_json(&s, &store, followings_of(&store, uid)));
+user_collection!(playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, playlists_of(&store, uid), &q)?);
+user_collection!(tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, tracks_of(&store, uid, &q)?, &q, false)?);
+user_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, liked_tracks(&store, uid), &q, false)?);
+user_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, liked_playlists(&store, uid), &q)?);
+user_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, reposted_tracks(&store, uid), &q, false)?);
+user_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, reposted_playlists(&store, uid), &q)?);
+
+async fn following_one(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path((urn, other)): Path<(String, String)>,
+) -> ApiResult {
+    viewer(&s, &headers)?;
+    let store = lock(&s.store);
+    let uid = user_id(&store, &urn)?;
+    let oid = user_id(&store, &other)?;
+    if !store.follows.contains(&(uid, oid)) {
+        return Err(ApiError::not_found());
+    }
+    ok(&render::user(&s.origins, &store, &store.users[&oid]))
+}
+
+async fn web_profiles(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
+    let (_, q) = begin(&s, &headers, q)?;
+    let store = lock(&s.store);
+    let uid = user_id(&store, &urn)?;
+    let limit = match q.get("limit") {
+        Some(l) => l.parse::<usize>().map_err(|_| ApiError::bad_request("invalid limit"))?,
+        None => 50,
+    };
+    let items: Vec<Value> = store
+        .web_profiles
+        .iter()
+        .filter(|w| w.user_id == uid)
+        .take(limit)
+        .map(render::web_profile)
+        .collect();
+    ok(&Value::Array(items))
+}
