@@ -1,0 +1,205 @@
+//! Shared helpers for the emulator's HTTP tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Client, Response, StatusCode};
+use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub async fn start() -> Emulator {
+    start_with(EmulatorConfig::default()).await
+}
+
+pub async fn start_with(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config).await.expect("emulator starts")
+}
+
+/// A client that never follows redirects, so tests see every 302.
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn json(r: Response) -> Value {
+    let text = r.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A client-credentials access token.
+pub async fn app_token(emu: &Emulator) -> String {
+    let r = client()
+        .post(format!("{}/oauth/token", emu.auth_base()))
+        .basic_auth(catalog::CLIENT_ID, Some(catalog::CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    json(r).await["access_token"].as_str().unwrap().to_string()
+}
+
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk0123456789";
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Runs `/authorize` and returns the code from the redirect.
+pub async fn authorize(emu: &Emulator) -> String {
+    let r = client()
+        .get(format!("{}/authorize", emu.auth_base()))
+        .query(&[
+            ("client_id", catalog::CLIENT_ID),
+            ("redirect_uri", catalog::REDIRECT_URI),
+            ("response_type", "code"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+            ("state", "xyz"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with(catalog::REDIRECT_URI), "{loc}");
+    assert!(loc.ends_with("&state=xyz"), "{loc}");
+    let code = loc.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    code.to_string()
+}
+
+/// A user (authorization code + PKCE) token pair: (access, refresh).
+pub async fn user_tokens(emu: &Emulator) -> (String, String) {
+    let code = authorize(emu).await;
+    let r = exchange(emu, &code, VERIFIER, catalog::REDIRECT_URI).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v = json(r).await;
+    (
+        v["access_token"].as_str().unwrap().to_string(),
+        v["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+pub async fn exchange(emu: &Emulator, code: &str, verifier: &str, redirect: &str) -> Response {
+    client()
+        .post(format!("{}/oauth/token", emu.auth_base()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", catalog::CLIENT_ID),
+            ("client_secret", catalog::CLIENT_SECRET),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn user_token(emu: &Emulator) -> String {
+    user_tokens(emu).await.0
+}
+
+/// GET on the API with a token.
+pub async fn get(emu: &Emulator, token: &str, path_and_query: &str) -> Response {
+    client()
+        .get(format!("{}{path_and_query}", emu.api_base()))
+        .header("Authorization", format!("OAuth {token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Follows a stream hop (`/tracks/{urn}/streams/{kind}`) to its signed CDN URL.
+pub async fn stream_location(emu: &Emulator, token: &str, track: u64, kind: &str) -> String {
+    let r = get(emu, token, &format!("/tracks/soundcloud:tracks:{track}/streams/{kind}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{kind} of {track}");
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with(emu.cdn_base()), "{loc}");
+    loc
+}
+
+/// GET without credentials (the CDN).
+pub async fn fetch(url: &str) -> Response {
+    client().get(url).send().await.unwrap()
+}
+
+pub async fn bytes(url: &str) -> Vec<u8> {
+    let r = fetch(url).await;
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.bytes().await.unwrap().to_vec()
+}
+
+/// The URIs of a media playlist (after parsing it with `hls_m3u8`): (init, segments, durations).
+pub fn parse_playlist(text: &str) -> (Option<String>, Vec<String>, Vec<f64>) {
+    let pl = hls_m3u8::MediaPlaylist::try_from(text).expect("playlist parses with hls_m3u8");
+    let mut init = None;
+    let mut segs = Vec::new();
+    let mut durs = Vec::new();
+    for seg in pl.segments.values() {
+        if let Some(map) = &seg.map {
+            init.get_or_insert_with(|| map.uri().to_string());
+        }
+        segs.push(seg.uri().to_string());
+        durs.push(seg.duration.duration().as_secs_f64());
+    }
+    (init, segs, durs)
+}
+
+/// Downloads a whole HLS rendition (init segment first) as one byte stream.
+pub async fn download_hls(playlist_url: &str) -> (Vec<u8>, usize) {
+    let text = String::from_utf8(bytes(playlist_url).await).unwrap();
+    let (init, segs, _) = parse_playlist(&text);
+    let mut out = Vec::new();
+    if let Some(init) = init {
+        out.extend(bytes(&init).await);
+    }
+    for s in &segs {
+        out.extend(bytes(s).await);
+    }
+    (out, segs.len())
+}
+
+/// Decodes a whole stream with symphonia: (sample rate, channels, frames decoded, bad packets).
+pub fn decode(data: Vec<u8>, ext: &str) -> (u32, usize, u64, u64) {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions, ReadOnlySource};
+    use symphonia::core::meta::MetadataOptions;
+
+    let src = ReadOnlySource::new(std::io::Cursor::new(data));
+    let mss = MediaSourceStream::new(Box::new(src), MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    hint.with_extension(ext);
+    let mut reader = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .expect("format probes");
+    let track = reader.default_track(TrackType::Audio).expect("audio track").clone();
+    let params = track.codec_params.as_ref().and_then(|p| p.audio()).expect("audio params").clone();
+    let mut dec = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .expect("decoder");
+    let rate = params.sample_rate.expect("rate");
+    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+    let (mut frames, mut bad) = (0u64, 0u64);
+    loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => {
+                if p.track_id != track.id {
+                    continue;
+                }
+                match dec.decode(&p) {
+                    Ok(buf) => frames += buf.frames() as u64,
+                    Err(_) => bad += 1,
+                }
+            }
+            Ok(None) => break,
+            Err(e) => panic!("demux error after {frames} frames: {e}"),
+        }
+    }
+    (rate, channels, frames, bad)
+}
