@@ -120,8 +120,17 @@ mod tests {
     #[test]
     fn parses_both_forms_and_rejects_others() {
         assert_eq!(Urn::parse(Kind::User, " 42 ").map(Urn::id), Ok(42));
-        assert_eq!("soundcloud:playlists:7".parse::<Urn>().map(Urn::kind), Ok(Kind::Playlist));
-        for bad in ["", "soundcloud:tracks:", "soundcloud:tracks:-1", "12a", "soundcloud:tracks:99999999999999999999999"] {
+        assert_eq!(
+            "soundcloud:playlists:7".parse::<Urn>().map(Urn::kind),
+            Ok(Kind::Playlist)
+        );
+        for bad in [
+            "",
+            "soundcloud:tracks:",
+            "soundcloud:tracks:-1",
+            "12a",
+            "soundcloud:tracks:99999999999999999999999",
+        ] {
             assert!(Urn::parse(Kind::Track, bad).is_err(), "{bad}");
         }
         assert!("42".parse::<Urn>().is_err());

@@ -13,7 +13,6 @@ use axum::routing::get;
 
 use crate::media::TrackMedia;
 use crate::media::mp3::VirtualMp3;
-use crate::model::Track;
 use crate::server::{AppState, Shared, lock};
 use crate::time::unix_now;
 
@@ -60,18 +59,22 @@ fn denied() -> Response {
 }
 
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain")], "Not Found").into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain")],
+        "Not Found",
+    )
+        .into_response()
 }
 
 /// Checks the signature, then finds the track's media.
-fn authorize(s: &Shared, uri: &Uri, q: Option<&str>, id: u64) -> Result<(Track, TrackMedia), Response> {
+fn authorize(s: &Shared, uri: &Uri, q: Option<&str>, id: u64) -> Result<TrackMedia, Box<Response>> {
     s.signer
         .verify(uri.path(), q, unix_now())
-        .map_err(|_| denied())?;
+        .map_err(|_| Box::new(denied()))?;
     let store = lock(&s.store);
-    let t = store.tracks.get(&id).cloned().ok_or_else(not_found)?;
-    let m = t.media.media();
-    Ok((t, m))
+    let t = store.tracks.get(&id).ok_or_else(|| Box::new(not_found()))?;
+    Ok(t.media.media())
 }
 
 fn track_id(file: &str) -> Option<u64> {
@@ -82,10 +85,15 @@ fn with_type(body: impl Into<Body>, content_type: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
 }
 
-async fn aac(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path((id, kbps, file)): Path<(u64, u32, String)>) -> Response {
-    let (_, m) = match authorize(&s, &uri, q.as_deref(), id) {
+async fn aac(
+    State(s): State<AppState>,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path((id, kbps, file)): Path<(u64, u32, String)>,
+) -> Response {
+    let m = match authorize(&s, &uri, q.as_deref(), id) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(r) = (match kbps {
         160 => m.aac160,
@@ -97,8 +105,14 @@ async fn aac(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path((i
     match file.as_str() {
         "playlist.m3u8" => {
             let dir = format!("/aac/{id}/{kbps}");
-            let mut p = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n");
-            let _ = writeln!(p, "#EXT-X-MAP:URI=\"{}\"", signed_url(&s, &format!("{dir}/init.mp4")));
+            let mut p = String::from(
+                "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+            );
+            let _ = writeln!(
+                p,
+                "#EXT-X-MAP:URI=\"{}\"",
+                signed_url(&s, &format!("{dir}/init.mp4"))
+            );
             for i in 0..r.segments() {
                 let _ = writeln!(p, "#EXTINF:{:.6},", r.segment_secs(i));
                 let _ = writeln!(p, "{}", signed_url(&s, &format!("{dir}/{i}.m4s")));
@@ -108,7 +122,9 @@ async fn aac(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path((i
         }
         "init.mp4" => with_type(Bytes::from_static(r.init()), "audio/mp4"),
         _ => {
-            let seg = file.strip_suffix(".m4s").and_then(|n| n.parse::<u64>().ok());
+            let seg = file
+                .strip_suffix(".m4s")
+                .and_then(|n| n.parse::<u64>().ok());
             match seg.and_then(|n| r.segment(n)) {
                 Some(bytes) => with_type(bytes, "audio/mp4"),
                 None => not_found(),
@@ -117,29 +133,57 @@ async fn aac(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path((i
     }
 }
 
-async fn mp3_playlist(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path(file): Path<String>) -> Response {
-    let Some(id) = track_id(&file) else { return not_found() };
-    let (_, m) = match authorize(&s, &uri, q.as_deref(), id) {
+async fn mp3_playlist(
+    State(s): State<AppState>,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(id) = track_id(&file) else {
+        return not_found();
+    };
+    let m = match authorize(&s, &uri, q.as_deref(), id) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let per_frame = crate::media::mp3::SAMPLES_PER_FRAME as f64 / f64::from(m.mp3.sample_rate());
-    let mut p = String::from("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n");
+    let mut p = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n",
+    );
     for seg in m.mp3.hls_segments() {
-        let start = if seg.start == 0 { 0 } else { m.mp3.frame_offset(seg.start) };
+        let start = if seg.start == 0 {
+            0
+        } else {
+            m.mp3.frame_offset(seg.start)
+        };
         let end = m.mp3.frame_offset(seg.end);
-        let _ = writeln!(p, "#EXTINF:{:.6},", (seg.end - seg.start) as f64 * per_frame);
-        let _ = writeln!(p, "{}", signed_url(&s, &format!("/media/{start}/{end}/{id}.128.mp3")));
+        let _ = writeln!(
+            p,
+            "#EXTINF:{:.6},",
+            (seg.end - seg.start) as f64 * per_frame
+        );
+        let _ = writeln!(
+            p,
+            "{}",
+            signed_url(&s, &format!("/media/{start}/{end}/{id}.128.mp3"))
+        );
     }
     p.push_str("#EXT-X-ENDLIST\n");
     with_type(p, "application/vnd.apple.mpegurl")
 }
 
-async fn mp3_segment(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery, Path((start, end, file)): Path<(u64, u64, String)>) -> Response {
-    let Some(id) = track_id(&file) else { return not_found() };
-    let (_, m) = match authorize(&s, &uri, q.as_deref(), id) {
+async fn mp3_segment(
+    State(s): State<AppState>,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path((start, end, file)): Path<(u64, u64, String)>,
+) -> Response {
+    let Some(id) = track_id(&file) else {
+        return not_found();
+    };
+    let m = match authorize(&s, &uri, q.as_deref(), id) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if start >= end || end > m.mp3.len() {
         return not_found();
@@ -147,26 +191,47 @@ async fn mp3_segment(State(s): State<AppState>, uri: Uri, RawQuery(q): RawQuery,
     with_type(m.mp3.read(start..end), "audio/mpeg")
 }
 
-async fn progressive(State(s): State<AppState>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery, Path(file): Path<String>) -> Response {
-    let Some(id) = track_id(&file) else { return not_found() };
+async fn progressive(
+    State(s): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(id) = track_id(&file) else {
+        return not_found();
+    };
     match authorize(&s, &uri, q.as_deref(), id) {
-        Ok((_, m)) => ranged(m.mp3, &headers),
-        Err(r) => r,
+        Ok(m) => ranged(m.mp3, &headers),
+        Err(r) => *r,
     }
 }
 
-async fn preview(State(s): State<AppState>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery, Path(file): Path<String>) -> Response {
-    let Some(id) = track_id(&file) else { return not_found() };
+async fn preview(
+    State(s): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(id) = track_id(&file) else {
+        return not_found();
+    };
     match authorize(&s, &uri, q.as_deref(), id) {
-        Ok((_, m)) => ranged(m.preview, &headers),
-        Err(r) => r,
+        Ok(m) => ranged(m.preview, &headers),
+        Err(r) => *r,
     }
 }
 
 async fn artwork(State(s): State<AppState>, Path(file): Path<String>) -> Response {
-    let id = file.strip_suffix("-large.jpg").and_then(|i| i.parse::<u64>().ok());
+    let id = file
+        .strip_suffix("-large.jpg")
+        .and_then(|i| i.parse::<u64>().ok());
     let store = lock(&s.store);
-    match id.and_then(|i| store.tracks.get(&i)).and_then(|t| t.artwork.clone()) {
+    match id
+        .and_then(|i| store.tracks.get(&i))
+        .and_then(|t| t.artwork.clone())
+    {
         Some(bytes) => with_type(bytes, "image/jpeg"),
         None => not_found(),
     }
@@ -208,7 +273,8 @@ fn ranged(file: VirtualMp3, headers: &HeaderMap) -> Response {
         None => (StatusCode::OK, 0, len),
         Some(Ok((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
         Some(Err(())) => {
-            let mut r = (StatusCode::RANGE_NOT_SATISFIABLE, "Range Not Satisfiable").into_response();
+            let mut r =
+                (StatusCode::RANGE_NOT_SATISFIABLE, "Range Not Satisfiable").into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
             }

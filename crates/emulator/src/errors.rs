@@ -16,7 +16,11 @@ pub enum ApiError {
     /// The spam/action-limit 429 (`spam_warning_urn`).
     Spam,
     /// The play-quota 429, with the window's reset time (Unix seconds) and size.
-    PlayQuota { reset_unix: i64, max: u32, window_secs: u64 },
+    PlayQuota {
+        reset_unix: i64,
+        max: u32,
+        window_secs: u64,
+    },
 }
 
 impl ApiError {

@@ -140,12 +140,14 @@ pub async fn before(kinds: &[FaultKind]) -> Option<Response> {
     for k in kinds {
         match k {
             FaultKind::Status(code) => {
-                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status =
+                    StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let reason = status.canonical_reason().unwrap_or("Error");
                 return Some((status, format!("{} {reason}", status.as_u16())).into_response());
             }
             FaultKind::TooManyRequests { retry_after_secs } => {
-                let mut r = (StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests").into_response();
+                let mut r =
+                    (StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests").into_response();
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     r.headers_mut().insert(header::RETRY_AFTER, v);
                 }
@@ -202,10 +204,14 @@ pub fn after(kinds: &[FaultKind], resp: Response) -> Response {
         pending: None,
         done: false,
     };
-    Response::from_parts(parts, Body::from_stream(futures_util::stream::unfold(state, step)))
+    Response::from_parts(
+        parts,
+        Body::from_stream(futures_util::stream::unfold(state, step)),
+    )
 }
 
-type Pieces = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, axum::Error>> + Send>>;
+type Pieces =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, axum::Error>> + Send>>;
 
 struct BodyState {
     inner: Pieces,
@@ -244,7 +250,10 @@ async fn step(mut st: BodyState) -> Option<(Result<Bytes, std::io::Error>, BodyS
         if keep == 0 {
             // A body that ends in an error makes the server abort the connection.
             st.done = true;
-            return Some((Err(std::io::Error::other("connection dropped by fault")), st));
+            return Some((
+                Err(std::io::Error::other("connection dropped by fault")),
+                st,
+            ));
         }
         if chunk.len() > keep {
             st.pending = None;

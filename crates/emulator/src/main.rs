@@ -39,7 +39,10 @@ async fn main() {
     let emu = match Emulator::start(config).await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("scplay-emulator: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            eprintln!(
+                "scplay-emulator: cannot listen on 127.0.0.1:{}: {e}",
+                args.port
+            );
             std::process::exit(1);
         }
     };

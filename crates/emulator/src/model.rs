@@ -165,7 +165,12 @@ impl Store {
     }
 
     /// Whether `viewer` may see `playlist`.
-    pub fn playlist_visible(&self, p: &Playlist, viewer: Option<u64>, secret: Option<&str>) -> bool {
+    pub fn playlist_visible(
+        &self,
+        p: &Playlist,
+        viewer: Option<u64>,
+        secret: Option<&str>,
+    ) -> bool {
         p.public
             || viewer == Some(p.user_id)
             || (secret.is_some() && secret == p.secret_token.as_deref())

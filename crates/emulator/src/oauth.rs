@@ -122,11 +122,18 @@ fn find_app<'a>(apps: &'a [App], client_id: &str) -> Option<&'a App> {
     apps.iter().find(|a| a.client_id == client_id)
 }
 
-async fn authorize(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let cfg = s.config();
     let get = |k: &str| q.get(k).map(String::as_str);
     let Some(app) = get("client_id").and_then(|c| find_app(&cfg.apps, c)) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client_id");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client_id",
+        );
     };
     let Some(redirect_uri) = get("redirect_uri").filter(|r| *r == app.redirect_uri) else {
         return oauth_error(
@@ -136,7 +143,9 @@ async fn authorize(State(s): State<AppState>, Query(q): Query<HashMap<String, St
         );
     };
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let state = get("state").map(|st| format!("&state={}", enc(st))).unwrap_or_default();
+    let state = get("state")
+        .map(|st| format!("&state={}", enc(st)))
+        .unwrap_or_default();
     let refuse = |error: &str, description: &str| {
         redirect(&format!(
             "{redirect_uri}{sep}error={error}&error_description={}{state}",
@@ -144,10 +153,16 @@ async fn authorize(State(s): State<AppState>, Query(q): Query<HashMap<String, St
         ))
     };
     if get("response_type") != Some("code") {
-        return refuse("unsupported_response_type", "only response_type=code is supported");
+        return refuse(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
     }
     let Some(challenge) = get("code_challenge").filter(|c| !c.is_empty()) else {
-        return refuse("invalid_request", "PKCE is required: code_challenge is missing");
+        return refuse(
+            "invalid_request",
+            "PKCE is required: code_challenge is missing",
+        );
     };
     if get("code_challenge_method") != Some("S256") {
         return refuse("invalid_request", "code_challenge_method must be S256");
@@ -188,7 +203,10 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 fn within(limit: RateLimit, log: &mut VecDeque<Instant>, now: Instant) -> Result<(), Duration> {
-    while log.front().is_some_and(|t| now.duration_since(*t) >= limit.window) {
+    while log
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= limit.window)
+    {
         log.pop_front();
     }
     if log.len() >= limit.max as usize {
@@ -200,7 +218,8 @@ fn within(limit: RateLimit, log: &mut VecDeque<Instant>, now: Instant) -> Result
 
 fn verifier_ok(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 async fn token(
@@ -211,13 +230,25 @@ async fn token(
 ) -> Response {
     let form: HashMap<String, String> = match serde_urlencoded_pairs(&body) {
         Some(f) => f,
-        None => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "malformed form body"),
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "malformed form body",
+            );
+        }
     };
     let cfg = s.config();
     let f = |k: &str| form.get(k).map(String::as_str);
     let basic = basic_credentials(&headers);
     let grant = f("grant_type").unwrap_or("");
-    let invalid_client = || oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+    let invalid_client = || {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    };
     // Client authentication: HTTP Basic, or (not for client_credentials) the form body.
     let creds = match (&basic, grant) {
         (Some(c), _) => Some(c.clone()),
@@ -231,7 +262,9 @@ async fn token(
             }
             None
         }
-        (None, _) => f("client_id").zip(f("client_secret")).map(|(a, b)| (a.to_string(), b.to_string())),
+        (None, _) => f("client_id")
+            .zip(f("client_secret"))
+            .map(|(a, b)| (a.to_string(), b.to_string())),
     };
     let Some((client_id, secret)) = creds else {
         return invalid_client();
@@ -251,7 +284,10 @@ async fn token(
             if let Err(wait) = within(cfg.client_credentials_per_ip, ip_log, now) {
                 return rate_limited(wait);
             }
-            o.cc_app.entry(app.client_id.clone()).or_default().push_back(now);
+            o.cc_app
+                .entry(app.client_id.clone())
+                .or_default()
+                .push_back(now);
             o.cc_ip.entry(peer.ip()).or_default().push_back(now);
             o.counts.client_credentials += 1;
             issue(&s, &mut o, &app.client_id, None, None, cfg.token_ttl)
@@ -261,10 +297,18 @@ async fn token(
             if let Some(session) = o.used_codes.get(code).copied() {
                 // A replayed code revokes what it issued (OAuth 2.1 §4.1.3).
                 o.revoked.insert(session);
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "authorization code already used");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "authorization code already used",
+                );
             }
             let Some(g) = o.codes.remove(code) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown authorization code");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown authorization code",
+                );
             };
             let fail = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", d);
             if g.expires <= now {
@@ -286,30 +330,68 @@ async fn token(
             o.counts.authorization_code += 1;
             let session = o.serial + 1;
             o.used_codes.insert(code.to_string(), session);
-            issue(&s, &mut o, &app.client_id, Some(g.user), None, cfg.token_ttl)
+            issue(
+                &s,
+                &mut o,
+                &app.client_id,
+                Some(g.user),
+                None,
+                cfg.token_ttl,
+            )
         }
         "refresh_token" => {
             let rt = f("refresh_token").unwrap_or("");
             let Some(r) = o.refresh.get_mut(rt) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown refresh token",
+                );
             };
             if r.used {
                 o.counts.refresh_token_reused += 1;
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token already used");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token already used",
+                );
             }
             if r.client_id != app.client_id {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token belongs to another client");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token belongs to another client",
+                );
             }
             r.used = true;
             let (user, session) = (r.user, r.session);
             if o.revoked.contains(&session) {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "session was signed out");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "session was signed out",
+                );
             }
             o.counts.refresh_token += 1;
-            issue(&s, &mut o, &app.client_id, user, Some(session), cfg.token_ttl)
+            issue(
+                &s,
+                &mut o,
+                &app.client_id,
+                user,
+                Some(session),
+                cfg.token_ttl,
+            )
         }
-        "" => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
-        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "unsupported grant_type"),
+        "" => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required",
+        ),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "unsupported grant_type",
+        ),
     }
 }
 
@@ -370,9 +452,13 @@ fn issue(
     let session = session.unwrap_or(serial);
     // JWT-shaped and of variable length, like the live service's tokens.
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let sub = user.map_or_else(|| format!("app:{client_id}"), |u| format!("soundcloud:users:{u}"));
+    let sub = user.map_or_else(
+        || format!("app:{client_id}"),
+        |u| format!("soundcloud:users:{u}"),
+    );
     let payload = URL_SAFE_NO_PAD.encode(
-        json!({"sub": sub, "jti": serial, "sid": session, "iat": crate::time::unix_now()}).to_string(),
+        json!({"sub": sub, "jti": serial, "sid": session, "iat": crate::time::unix_now()})
+            .to_string(),
     );
     let body = format!("{header}.{payload}");
     let access = format!("{body}.{}", URL_SAFE_NO_PAD.encode(s.signer.tag(&body)));
@@ -415,7 +501,11 @@ pub async fn sign_out(State(s): State<AppState>, body: String) -> Response {
         return json_response(StatusCode::BAD_REQUEST, &json!({"error": "bad_request"}));
     };
     let mut o = lock(&s.oauth);
-    let Some(t) = o.access.get(&token).filter(|t| !o.revoked.contains(&t.session)) else {
+    let Some(t) = o
+        .access
+        .get(&token)
+        .filter(|t| !o.revoked.contains(&t.session))
+    else {
         return json_response(StatusCode::UNAUTHORIZED, &json!({"error": "unauthorized"}));
     };
     let session = t.session;

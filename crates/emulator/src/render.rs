@@ -62,7 +62,12 @@ pub fn me(o: &Origins, s: &Store, u: &User) -> Value {
         m.insert("primary_email_confirmed".into(), json!(true));
         m.insert(
             "private_playlists_count".into(),
-            json!(s.playlists.values().filter(|p| p.user_id == u.id && !p.public).count()),
+            json!(
+                s.playlists
+                    .values()
+                    .filter(|p| p.user_id == u.id && !p.public)
+                    .count()
+            ),
         );
         m.insert(
             "private_tracks_count".into(),
@@ -82,7 +87,10 @@ pub fn me(o: &Origins, s: &Store, u: &User) -> Value {
 }
 
 fn permalink_url(s: &Store, user_id: u64, tail: &str, secret: Option<&str>) -> String {
-    let owner = s.users.get(&user_id).map_or("unknown", |u| u.permalink.as_str());
+    let owner = s
+        .users
+        .get(&user_id)
+        .map_or("unknown", |u| u.permalink.as_str());
     match secret {
         Some(token) => format!("{WEB}/{owner}/{tail}/{token}"),
         None => format!("{WEB}/{owner}/{tail}"),
@@ -92,7 +100,11 @@ fn permalink_url(s: &Store, user_id: u64, tail: &str, secret: Option<&str>) -> S
 pub fn track(o: &Origins, s: &Store, t: &Track, viewer: Option<u64>) -> Value {
     let urn = format!("soundcloud:tracks:{}", t.id);
     let owner = s.users.get(&t.user_id);
-    let secret = if t.public { None } else { t.secret_token.as_deref() };
+    let secret = if t.public {
+        None
+    } else {
+        t.secret_token.as_deref()
+    };
     let streamable = t.access != crate::model::Access::Blocked;
     json!({
         "kind": "track",
@@ -144,8 +156,18 @@ pub fn track(o: &Origins, s: &Store, t: &Track, viewer: Option<u64>) -> Value {
     })
 }
 
-pub fn playlist(o: &Origins, s: &Store, p: &Playlist, viewer: Option<u64>, show_tracks: bool) -> Value {
-    let secret = if p.public { None } else { p.secret_token.as_deref() };
+pub fn playlist(
+    o: &Origins,
+    s: &Store,
+    p: &Playlist,
+    viewer: Option<u64>,
+    show_tracks: bool,
+) -> Value {
+    let secret = if p.public {
+        None
+    } else {
+        p.secret_token.as_deref()
+    };
     let tail = format!("sets/{}", p.permalink);
     let visible: Vec<&Track> = p
         .tracks

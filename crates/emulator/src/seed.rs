@@ -114,11 +114,20 @@ pub fn seed() -> Store {
     for i in 0..LISTENERS {
         let id = FIRST_LISTENER + i;
         let name = format!("listener-{i:03}");
-        s.users.insert(id, user(id, &name, &format!("Listener {i}"), 3 + i as i64 % 300));
+        s.users.insert(
+            id,
+            user(id, &name, &format!("Listener {i}"), 3 + i as i64 % 300),
+        );
         s.follows.insert((id, USER_LENA));
     }
 
-    let mut t = track(TRACK_PLAYABLE, USER_LENA, "Tidal Lines", main_media(0, true), 10);
+    let mut t = track(
+        TRACK_PLAYABLE,
+        USER_LENA,
+        "Tidal Lines",
+        main_media(0, true),
+        10,
+    );
     t.tag_list = "ambient \"field recording\" lisbon".into();
     t.bpm = Some(96.0);
     t.description = Some("Waves under a slow pad.".into());
@@ -127,29 +136,65 @@ pub fn seed() -> Store {
     t.playback_count = 1234;
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_MP3_ONLY, USER_LENA, "Old Tape", main_media(0, false), 11);
+    let mut t = track(
+        TRACK_MP3_ONLY,
+        USER_LENA,
+        "Old Tape",
+        main_media(0, false),
+        11,
+    );
     t.progressive_full = true;
     t.genre = Some("Lo-Fi".into());
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_PREVIEW, USER_LENA, "Go Plus Only", main_media(2, true), 12);
+    let mut t = track(
+        TRACK_PREVIEW,
+        USER_LENA,
+        "Go Plus Only",
+        main_media(2, true),
+        12,
+    );
     t.access = Access::Preview;
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_BLOCKED, USER_LENA, "Label Locked", main_media(0, true), 13);
+    let mut t = track(
+        TRACK_BLOCKED,
+        USER_LENA,
+        "Label Locked",
+        main_media(0, true),
+        13,
+    );
     t.access = Access::Blocked;
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_PRIVATE, USER_LENA, "Secret Sketch", main_media(0, true), 14);
+    let mut t = track(
+        TRACK_PRIVATE,
+        USER_LENA,
+        "Secret Sketch",
+        main_media(0, true),
+        14,
+    );
     t.public = false;
     t.secret_token = Some(SECRET_TOKEN_TRACK.into());
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_NO_COMMENTS, USER_LENA, "No Comments Please", main_media(0, true), 15);
+    let mut t = track(
+        TRACK_NO_COMMENTS,
+        USER_LENA,
+        "No Comments Please",
+        main_media(0, true),
+        15,
+    );
     t.commentable = false;
     s.tracks.insert(t.id, t);
 
-    let mut t = track(TRACK_HOUR, USER_LENA, "One Hour Drift", main_media(178, true), 16);
+    let mut t = track(
+        TRACK_HOUR,
+        USER_LENA,
+        "One Hour Drift",
+        main_media(178, true),
+        16,
+    );
     t.genre = Some("Ambient".into());
     t.tag_list = "ambient longform".into();
     s.tracks.insert(t.id, t);
@@ -159,10 +204,22 @@ pub fn seed() -> Store {
         loops: 0,
         aac: true,
     };
-    let mut t = track(TRACK_DEMO_1, USER_DEMO, "First Light", demo(AssetId::Demo1), 20);
+    let mut t = track(
+        TRACK_DEMO_1,
+        USER_DEMO,
+        "First Light",
+        demo(AssetId::Demo1),
+        20,
+    );
     t.genre = Some("Electronic".into());
     s.tracks.insert(t.id, t);
-    let mut t = track(TRACK_DEMO_2, USER_DEMO, "Harbour Steps", demo(AssetId::Demo2), 21);
+    let mut t = track(
+        TRACK_DEMO_2,
+        USER_DEMO,
+        "Harbour Steps",
+        demo(AssetId::Demo2),
+        21,
+    );
     t.genre = Some("Electronic".into());
     s.tracks.insert(t.id, t);
 
@@ -215,7 +272,13 @@ pub fn seed() -> Store {
     );
     p.description = Some("Two short pieces for the scplay quick start.".into());
     s.playlists.insert(p.id, p);
-    let mut p = playlist(PLAYLIST_SECRET, USER_LENA, "Secret Set", vec![TRACK_PRIVATE], 42);
+    let mut p = playlist(
+        PLAYLIST_SECRET,
+        USER_LENA,
+        "Secret Set",
+        vec![TRACK_PRIVATE],
+        42,
+    );
     p.public = false;
     p.secret_token = Some(SECRET_TOKEN_PLAYLIST.into());
     s.playlists.insert(p.id, p);
@@ -242,7 +305,8 @@ pub fn seed() -> Store {
                 created_at: EPOCH + 60 * DAY + i as i64 * 3600,
             },
         );
-        s.track_likes.insert((FIRST_LISTENER + i % LISTENERS, TRACK_PLAYABLE));
+        s.track_likes
+            .insert((FIRST_LISTENER + i % LISTENERS, TRACK_PLAYABLE));
     }
 
     s.follows.insert((USER_LENA, USER_ORBIT));
@@ -253,8 +317,10 @@ pub fn seed() -> Store {
     s.track_reposts.insert((USER_ORBIT, TRACK_PLAYABLE));
     s.playlist_reposts.insert((USER_LENA, PLAYLIST_ORBIT));
     s.playlist_reposts.insert((USER_ORBIT, PLAYLIST_LENA));
-    s.recently_played
-        .insert(USER_LENA, vec![TRACK_DEMO_1, TRACK_PLAYABLE, FIRST_ORBIT_TRACK]);
+    s.recently_played.insert(
+        USER_LENA,
+        vec![TRACK_DEMO_1, TRACK_PLAYABLE, FIRST_ORBIT_TRACK],
+    );
     for (i, (service, title, url)) in [
         ("instagram", "Instagram", "https://instagram.com/lenatide"),
         ("personal", "Website", "https://lenatide.example"),

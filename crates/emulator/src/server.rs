@@ -228,7 +228,11 @@ impl Emulator {
     /// Signs a CDN path the way the `/streams` hop does, valid for `ttl`.
     pub fn sign_cdn_path(&self, path: &str, ttl: Duration) -> String {
         let expires = crate::time::unix_now() + ttl.as_secs() as i64;
-        format!("{}{path}?{}", self.cdn_base(), self.shared.signer.query(path, expires))
+        format!(
+            "{}{path}?{}",
+            self.cdn_base(),
+            self.shared.signer.query(path, expires)
+        )
     }
 }
 

@@ -83,10 +83,19 @@ mod tests {
         let s = Signer::new([7; 32]);
         let q = s.query("/a.mp3", 100);
         assert_eq!(s.verify("/a.mp3", Some(&q), 99), Ok(()));
-        assert_eq!(s.verify("/a.mp3", Some(&q), 100), Err(SignatureError::Expired));
-        assert_eq!(s.verify("/b.mp3", Some(&q), 99), Err(SignatureError::Invalid));
+        assert_eq!(
+            s.verify("/a.mp3", Some(&q), 100),
+            Err(SignatureError::Expired)
+        );
+        assert_eq!(
+            s.verify("/b.mp3", Some(&q), 99),
+            Err(SignatureError::Invalid)
+        );
         let tampered = q.replace("expires=100", "expires=999");
-        assert_eq!(s.verify("/a.mp3", Some(&tampered), 99), Err(SignatureError::Invalid));
+        assert_eq!(
+            s.verify("/a.mp3", Some(&tampered), 99),
+            Err(SignatureError::Invalid)
+        );
         assert_eq!(s.verify("/a.mp3", None, 99), Err(SignatureError::Missing));
     }
 }

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn filter_times_round_trip() {
-        assert_eq!(parse_filter_time("2019-01-15 15:40:49"), Some(1_547_566_849));
+        assert_eq!(
+            parse_filter_time("2019-01-15 15:40:49"),
+            Some(1_547_566_849)
+        );
         assert_eq!(parse_filter_time("2019-01-15"), Some(1_547_510_400));
         assert_eq!(parse_filter_time("2019-13-15 00:00:00"), None);
         assert_eq!(parse_filter_time("yesterday"), None);

@@ -24,6 +24,9 @@ fn wav() -> Vec<u8> {
     v
 }
 
+/// A method and a path template.
+type Op<'a> = (&'a str, &'a str);
+
 #[tokio::test]
 async fn every_spec_operation_is_served() {
     let emu = start().await;
@@ -36,8 +39,9 @@ async fn every_spec_operation_is_served() {
         .collect();
     assert_eq!(ops.len(), 64, "the spec has 64 operations");
     // Deletions and sign-out run last, on resources made for them.
-    let (last, first): (Vec<(&str, &str)>, Vec<(&str, &str)>) = ops.iter().copied().partition(|(m, p)| {
-        (*m == "DELETE" && (*p == "/tracks/{track_urn}" || *p == "/playlists/{playlist_urn}")) || *p == "/sign-out"
+    let (last, first): (Vec<Op>, Vec<Op>) = ops.iter().copied().partition(|(m, p)| {
+        (*m == "DELETE" && (*p == "/tracks/{track_urn}" || *p == "/playlists/{playlist_urn}"))
+            || *p == "/sign-out"
     });
     let mut made_track = String::new();
     let mut made_playlist = String::new();
@@ -46,11 +50,26 @@ async fn every_spec_operation_is_served() {
             ("PUT" | "DELETE", "/me/followings/{user_urn}") => "soundcloud:users:1101",
             _ => "soundcloud:users:1003",
         };
-        let track = if method == "DELETE" && path == "/tracks/{track_urn}" { made_track.as_str() } else { "soundcloud:tracks:2001" };
-        let playlist = if method == "DELETE" && path == "/playlists/{playlist_urn}" { made_playlist.as_str() } else { "soundcloud:playlists:3001" };
+        let track = if method == "DELETE" && path == "/tracks/{track_urn}" {
+            made_track.as_str()
+        } else {
+            "soundcloud:tracks:2001"
+        };
+        let playlist = if method == "DELETE" && path == "/playlists/{playlist_urn}" {
+            made_playlist.as_str()
+        } else {
+            "soundcloud:playlists:3001"
+        };
         let url_path = path
             .replace("{track_urn}", track)
-            .replace("{user_urn}", if path.starts_with("/users/") { "soundcloud:users:1001" } else { user })
+            .replace(
+                "{user_urn}",
+                if path.starts_with("/users/") {
+                    "soundcloud:users:1001"
+                } else {
+                    user
+                },
+            )
             .replace("{playlist_urn}", playlist)
             .replace("{follower_urn}", "soundcloud:users:1100")
             .replace("{following_urn}", "soundcloud:users:1003");

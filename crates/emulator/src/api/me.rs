@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 
 use super::users::{
     begin, followers_of, followings_of, liked_playlists, liked_tracks, playlists_json,
-    playlists_of, reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id,
-    users_json,
+    playlists_of, reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id, users_json,
 };
 use super::{Q, access_filter, created, next_href, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult, json_response};
@@ -66,14 +65,61 @@ macro_rules! me_collection {
     };
 }
 
-me_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, liked_tracks(&store, uid), &q, true)?);
-me_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, liked_playlists(&store, uid), &q)?);
-me_collection!(followings, |s, store, _v, uid, q| users_json(&s, &store, followings_of(&store, uid)));
-me_collection!(followers, |s, store, _v, uid, q| users_json(&s, &store, followers_of(&store, uid)));
-me_collection!(playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, playlists_of(&store, uid), &q)?);
-me_collection!(tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, tracks_of(&store, uid, &q)?, &q, true)?);
-me_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, reposted_tracks(&store, uid), &q, true)?);
-me_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, reposted_playlists(&store, uid), &q)?);
+me_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    liked_tracks(&store, uid),
+    &q,
+    true
+)?);
+me_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    liked_playlists(&store, uid),
+    &q
+)?);
+me_collection!(followings, |s, store, _v, uid, q| users_json(
+    &s,
+    &store,
+    followings_of(&store, uid)
+));
+me_collection!(followers, |s, store, _v, uid, q| users_json(
+    &s,
+    &store,
+    followers_of(&store, uid)
+));
+me_collection!(playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    playlists_of(&store, uid),
+    &q
+)?);
+me_collection!(tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    tracks_of(&store, uid, &q)?,
+    &q,
+    true
+)?);
+me_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    reposted_tracks(&store, uid),
+    &q,
+    true
+)?);
+me_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    reposted_playlists(&store, uid),
+    &q
+)?);
 me_collection!(followings_tracks, |s, store, v, uid, q| {
     let followed = followings_of(&store, uid);
     let mut t: Vec<(i64, u64)> = store
@@ -86,7 +132,11 @@ me_collection!(followings_tracks, |s, store, v, uid, q| {
     tracks_json(&s, &store, &v, t.into_iter().map(|(_, id)| id), &q, false)?
 });
 
-async fn recently_played(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult {
+async fn recently_played(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let uid = v.require_user()?;
     let store = lock(&s.store);
@@ -112,26 +162,45 @@ fn activities(s: &Shared, store: &Store, uid: u64, q: &Q, kind: Feed, path: &str
     };
     let tracks_only = matches!(kind, Feed::FollowedTracks | Feed::OwnTracks);
     let mut items: Vec<(i64, Value)> = Vec::new();
-    let tracks = store.tracks.values().filter(|t| authors.contains(&t.user_id) && t.public);
+    let tracks = store
+        .tracks
+        .values()
+        .filter(|t| authors.contains(&t.user_id) && t.public);
     for t in with_access(tracks, &access) {
         items.push((t.created_at, json!({"type": "track", "created_at": crate::time::format_sc(t.created_at), "origin": render::track(&s.origins, store, t, Some(uid))})));
     }
-    for (who, tid) in store.track_reposts.iter().filter(|(a, _)| authors.contains(a)) {
-        if let Some(t) = store.tracks.get(tid).filter(|t| t.public && access.contains(&t.access)) {
+    for (who, tid) in store
+        .track_reposts
+        .iter()
+        .filter(|(a, _)| authors.contains(a))
+    {
+        if let Some(t) = store
+            .tracks
+            .get(tid)
+            .filter(|t| t.public && access.contains(&t.access))
+        {
             items.push((t.created_at + 1, json!({"type": "track:repost", "created_at": crate::time::format_sc(t.created_at + 1), "reposter": format!("soundcloud:users:{who}"), "origin": render::track(&s.origins, store, t, Some(uid))})));
         }
     }
     if !tracks_only {
-        for p in store.playlists.values().filter(|p| authors.contains(&p.user_id) && p.public) {
+        for p in store
+            .playlists
+            .values()
+            .filter(|p| authors.contains(&p.user_id) && p.public)
+        {
             items.push((p.created_at, json!({"type": "playlist", "created_at": crate::time::format_sc(p.created_at), "origin": render::playlist(&s.origins, store, p, Some(uid), false)})));
         }
-        for (who, pid) in store.playlist_reposts.iter().filter(|(a, _)| authors.contains(a)) {
+        for (who, pid) in store
+            .playlist_reposts
+            .iter()
+            .filter(|(a, _)| authors.contains(a))
+        {
             if let Some(p) = store.playlists.get(pid).filter(|p| p.public) {
                 items.push((p.created_at + 1, json!({"type": "playlist:repost", "created_at": crate::time::format_sc(p.created_at + 1), "reposter": format!("soundcloud:users:{who}"), "origin": render::playlist(&s.origins, store, p, Some(uid), false)})));
             }
         }
     }
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     let all: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
     // Activities always come paginated, with a `future_href` for polling newer items.
     let limit = match q.get("limit") {
@@ -145,7 +214,12 @@ fn activities(s: &Shared, store: &Store, uid: u64, q: &Q, kind: Feed, path: &str
     };
     let start: usize = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
     let end = (start + limit).min(all.len());
-    let slice: Vec<Value> = all.iter().skip(start).take(end.saturating_sub(start)).cloned().collect();
+    let slice: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .cloned()
+        .collect();
     let mut body = json!({
         "collection": slice,
         "future_href": format!("{}{path}?uuid%5Bto%5D=newest", s.origins.api),
@@ -158,7 +232,12 @@ fn activities(s: &Shared, store: &Store, uid: u64, q: &Q, kind: Feed, path: &str
 
 macro_rules! activity_route {
     ($name:ident, $kind:expr) => {
-        async fn $name(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> ApiResult {
+        async fn $name(
+            State(s): State<AppState>,
+            headers: HeaderMap,
+            uri: Uri,
+            RawQuery(q): RawQuery,
+        ) -> ApiResult {
             let (v, q) = begin(&s, &headers, q)?;
             let uid = v.require_user()?;
             let store = lock(&s.store);
@@ -173,7 +252,11 @@ activity_route!(activities_all, Feed::Followed);
 activity_route!(activities_own, Feed::Own);
 activity_route!(activities_tracks, Feed::OwnTracks);
 
-async fn following_one(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+async fn following_one(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     let store = lock(&s.store);
     let oid = user_id(&store, &urn)?;
@@ -183,7 +266,11 @@ async fn following_one(State(s): State<AppState>, headers: HeaderMap, Path(urn):
     ok(&render::user(&s.origins, &store, &store.users[&oid]))
 }
 
-async fn follower_one(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+async fn follower_one(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     let store = lock(&s.store);
     let oid = user_id(&store, &urn)?;
@@ -193,7 +280,11 @@ async fn follower_one(State(s): State<AppState>, headers: HeaderMap, Path(urn): 
     ok(&render::user(&s.origins, &store, &store.users[&oid]))
 }
 
-async fn follow(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+async fn follow(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     let max = s.config().max_followings;
     let mut store = lock(&s.store);
@@ -214,7 +305,11 @@ async fn follow(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<S
     created(&render::user(&s.origins, &store, &store.users[&oid]))
 }
 
-async fn unfollow(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+async fn unfollow(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     let mut store = lock(&s.store);
     let oid = user_id(&store, &urn)?;

@@ -65,7 +65,10 @@ impl Q {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean parameter (`true`/`false`/`1`/`0`), `default` when absent.
@@ -74,7 +77,9 @@ impl Q {
             None => Ok(default),
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
-            Some(_) => Err(ApiError::bad_request(format!("{key} must be true or false"))),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{key} must be true or false"
+            ))),
         }
     }
 
@@ -154,8 +159,14 @@ pub fn access_filter(q: &Q, default_all: bool) -> Result<Vec<Access>, ApiError> 
 }
 
 /// Tracks passing an access filter.
-pub fn with_access<'a>(tracks: impl IntoIterator<Item = &'a Track>, access: &[Access]) -> Vec<&'a Track> {
-    tracks.into_iter().filter(|t| access.contains(&t.access)).collect()
+pub fn with_access<'a>(
+    tracks: impl IntoIterator<Item = &'a Track>,
+    access: &[Access],
+) -> Vec<&'a Track> {
+    tracks
+        .into_iter()
+        .filter(|t| access.contains(&t.access))
+        .collect()
 }
 
 /// Reads `limit` (default 50, at most 200) and the cursor (`cursor`, or deprecated `offset`).
@@ -163,7 +174,11 @@ fn page_window(q: &Q) -> Result<(usize, usize), ApiError> {
     let limit = match q.get("limit").or_else(|| q.get("page_size")) {
         None => 50,
         Some(v) => match v.parse::<usize>() {
-            Ok(0) | Err(_) => return Err(ApiError::bad_request("limit must be an integer from 1 to 200")),
+            Ok(0) | Err(_) => {
+                return Err(ApiError::bad_request(
+                    "limit must be an integer from 1 to 200",
+                ));
+            }
             Ok(n) => n.min(200),
         },
     };
@@ -183,7 +198,11 @@ pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>) -> ApiResult {
     let linked = q.flag("linked_partitioning", false)?;
     let total = items.len();
     let end = (start + limit).min(total);
-    let slice: Vec<Value> = items.into_iter().skip(start).take(end.saturating_sub(start)).collect();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
     if !linked {
         return Ok(json_response(StatusCode::OK, &Value::Array(slice)));
     }
@@ -199,11 +218,22 @@ pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>) -> ApiResult {
 pub fn next_href(s: &Shared, path: &str, q: &Q, limit: usize, next: usize) -> String {
     let mut href = format!("{}{path}?", s.origins.api);
     for (k, v) in &q.0 {
-        if !["limit", "page_size", "cursor", "offset", "linked_partitioning", "callback"].contains(&k.as_str()) {
+        if ![
+            "limit",
+            "page_size",
+            "cursor",
+            "offset",
+            "linked_partitioning",
+            "callback",
+        ]
+        .contains(&k.as_str())
+        {
             href.push_str(&format!("{}={}&", enc(k), enc(v)));
         }
     }
-    href.push_str(&format!("page_size={limit}&linked_partitioning=true&cursor={next}"));
+    href.push_str(&format!(
+        "page_size={limit}&linked_partitioning=true&cursor={next}"
+    ));
     href
 }
 
@@ -268,7 +298,9 @@ async fn cors_jsonp(req: Request, next: Next) -> Response {
             .is_some_and(|v| v.starts_with("application/json"));
         if is_json {
             let (mut parts, body) = resp.into_parts();
-            let bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, 64 << 20)
+                .await
+                .unwrap_or_default();
             let wrapped = format!("/**/{cb}({});", String::from_utf8_lossy(&bytes));
             parts.headers.insert(
                 header::CONTENT_TYPE,
@@ -279,7 +311,10 @@ async fn cors_jsonp(req: Request, next: Next) -> Response {
         }
     }
     let h = resp.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Authorization, Content-Type, Accept"),

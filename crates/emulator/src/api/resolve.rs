@@ -23,7 +23,10 @@ fn parse_permalink(store: &Store, url: &str) -> Option<Target> {
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let host = host.to_ascii_lowercase();
     let known = ["soundcloud.com", "www.soundcloud.com", "m.soundcloud.com"];
-    if !known.contains(&host.as_str()) && !host.starts_with("127.0.0.1") && !host.starts_with("localhost") {
+    if !known.contains(&host.as_str())
+        && !host.starts_with("127.0.0.1")
+        && !host.starts_with("localhost")
+    {
         return None;
     }
     let path = path.split(['?', '#']).next().unwrap_or("");
@@ -33,21 +36,33 @@ fn parse_permalink(store: &Store, url: &str) -> Option<Target> {
         [_] => Some(Target::User(user.id)),
         [_, "sets", set] | [_, "sets", set, _] => {
             let secret = parts.get(3).copied();
-            let p = store.playlists.values().find(|p| p.user_id == user.id && p.permalink == *set)?;
+            let p = store
+                .playlists
+                .values()
+                .find(|p| p.user_id == user.id && p.permalink == *set)?;
             (p.public || secret == p.secret_token.as_deref()).then_some(Target::Playlist(p.id))
         }
         [_, track] | [_, track, _] => {
             let secret = parts.get(2).copied();
-            let t = store.tracks.values().find(|t| t.user_id == user.id && t.permalink == *track)?;
+            let t = store
+                .tracks
+                .values()
+                .find(|t| t.user_id == user.id && t.permalink == *track)?;
             (t.public || secret == t.secret_token.as_deref()).then_some(Target::Track(t.id))
         }
         _ => None,
     }
 }
 
-pub async fn resolve(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn resolve(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let (_, q) = begin(&s, &headers, q)?;
-    let url = q.get("url").ok_or_else(|| ApiError::bad_request("url is required"))?;
+    let url = q
+        .get("url")
+        .ok_or_else(|| ApiError::bad_request("url is required"))?;
     let store = lock(&s.store);
     // Like the live service, `location` still carries numeric ids.
     let location = match parse_permalink(&store, url).ok_or_else(ApiError::not_found)? {
@@ -73,29 +88,58 @@ pub async fn resolve(State(s): State<AppState>, headers: HeaderMap, RawQuery(q):
 /// `GET /oembed?format=json&url=…` on the public site (no token needed).
 pub async fn oembed(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let q = Q::parse(q.as_deref())?;
-    let url = q.get("url").ok_or_else(|| ApiError::bad_request("url is required"))?;
+    let url = q
+        .get("url")
+        .ok_or_else(|| ApiError::bad_request("url is required"))?;
     match q.get("format") {
         None | Some("json") | Some("js") => {}
-        Some(_) => return Err(ApiError::Status(axum::http::StatusCode::NOT_IMPLEMENTED, "format must be json or js".into())),
+        Some(_) => {
+            return Err(ApiError::Status(
+                axum::http::StatusCode::NOT_IMPLEMENTED,
+                "format must be json or js".into(),
+            ));
+        }
     }
     let store = lock(&s.store);
-    let (title, author, author_url, kind, urn) = match parse_permalink(&store, url).ok_or_else(ApiError::not_found)? {
-        Target::Track(id) => {
-            let t = &store.tracks[&id];
-            let u = &store.users[&t.user_id];
-            (format!("{} by {}", t.title, u.username), u.username.clone(), format!("{}/{}", render::WEB, u.permalink), "tracks", id)
-        }
-        Target::Playlist(id) => {
-            let p = &store.playlists[&id];
-            let u = &store.users[&p.user_id];
-            (format!("{} by {}", p.title, u.username), u.username.clone(), format!("{}/{}", render::WEB, u.permalink), "playlists", id)
-        }
-        Target::User(id) => {
-            let u = &store.users[&id];
-            (u.username.clone(), u.username.clone(), format!("{}/{}", render::WEB, u.permalink), "users", id)
-        }
-    };
-    let maxheight: u32 = q.get("maxheight").and_then(|h| h.parse().ok()).unwrap_or(if kind == "tracks" { 166 } else { 450 });
+    let (title, author, author_url, kind, urn) =
+        match parse_permalink(&store, url).ok_or_else(ApiError::not_found)? {
+            Target::Track(id) => {
+                let t = &store.tracks[&id];
+                let u = &store.users[&t.user_id];
+                (
+                    format!("{} by {}", t.title, u.username),
+                    u.username.clone(),
+                    format!("{}/{}", render::WEB, u.permalink),
+                    "tracks",
+                    id,
+                )
+            }
+            Target::Playlist(id) => {
+                let p = &store.playlists[&id];
+                let u = &store.users[&p.user_id];
+                (
+                    format!("{} by {}", p.title, u.username),
+                    u.username.clone(),
+                    format!("{}/{}", render::WEB, u.permalink),
+                    "playlists",
+                    id,
+                )
+            }
+            Target::User(id) => {
+                let u = &store.users[&id];
+                (
+                    u.username.clone(),
+                    u.username.clone(),
+                    format!("{}/{}", render::WEB, u.permalink),
+                    "users",
+                    id,
+                )
+            }
+        };
+    let maxheight: u32 = q
+        .get("maxheight")
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(if kind == "tracks" { 166 } else { 450 });
     let auto_play = q.get("auto_play").unwrap_or("false");
     let src = format!(
         "https://w.soundcloud.com/player/?visual=true&url=https%3A%2F%2Fapi.soundcloud.com%2F{kind}%2F{urn}&show_artwork=true&auto_play={}",
@@ -115,9 +159,16 @@ pub async fn oembed(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResu
         "html": format!("<iframe width=\"100%\" height=\"{maxheight}\" scrolling=\"no\" frameborder=\"no\" src=\"{src}\"></iframe>"),
     });
     match q.get("callback").filter(|_| q.get("format") == Some("js")) {
-        Some(cb) if cb.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') => {
+        Some(cb)
+            if cb
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') =>
+        {
             Ok(axum::response::IntoResponse::into_response((
-                [(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/javascript; charset=utf-8",
+                )],
                 format!("{cb}({body});"),
             )))
         }

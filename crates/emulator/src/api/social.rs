@@ -13,9 +13,18 @@ use crate::server::{AppState, lock};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/likes/tracks/{urn}", post(like_track).delete(unlike_track))
-        .route("/likes/playlists/{urn}", post(like_playlist).delete(unlike_playlist))
-        .route("/reposts/tracks/{urn}", post(repost_track).delete(unrepost_track))
-        .route("/reposts/playlists/{urn}", post(repost_playlist).delete(unrepost_playlist))
+        .route(
+            "/likes/playlists/{urn}",
+            post(like_playlist).delete(unlike_playlist),
+        )
+        .route(
+            "/reposts/tracks/{urn}",
+            post(repost_track).delete(unrepost_track),
+        )
+        .route(
+            "/reposts/playlists/{urn}",
+            post(repost_playlist).delete(unrepost_playlist),
+        )
 }
 
 #[derive(Clone, Copy)]
@@ -69,7 +78,11 @@ async fn set(s: AppState, headers: HeaderMap, urn: String, kind: Kind, on: bool)
 
 macro_rules! toggle {
     ($name:ident, $kind:expr, $on:expr) => {
-        async fn $name(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+        async fn $name(
+            State(s): State<AppState>,
+            headers: HeaderMap,
+            Path(urn): Path<String>,
+        ) -> ApiResult {
             set(s, headers, urn, $kind, $on).await
         }
     };

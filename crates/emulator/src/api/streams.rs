@@ -42,19 +42,31 @@ fn kinds(t: &Track) -> Vec<&'static str> {
     }
 }
 
-async fn streams(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn streams(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     if t.access == Access::Blocked {
         return Err(ApiError::not_found());
     }
-    let secret = if t.public { String::new() } else { format!("?secret_token={}", t.secret_token.as_deref().unwrap_or("")) };
+    let secret = if t.public {
+        String::new()
+    } else {
+        format!("?secret_token={}", t.secret_token.as_deref().unwrap_or(""))
+    };
     let mut body = Map::new();
     for k in kinds(t) {
         body.insert(
             format!("{k}_url"),
-            Value::String(format!("{}/tracks/soundcloud:tracks:{}/streams/{k}{secret}", s.origins.api, t.id)),
+            Value::String(format!(
+                "{}/tracks/soundcloud:tracks:{}/streams/{k}{secret}",
+                s.origins.api, t.id
+            )),
         );
     }
     ok(&Value::Object(body))
@@ -70,13 +82,22 @@ fn count_play(s: &Shared, plays: &mut Option<(i64, u32)>) -> Result<(), ApiError
         _ => (now, 0),
     };
     if count >= quota.max {
-        return Err(ApiError::PlayQuota { reset_unix: start + window, max: quota.max, window_secs: window as u64 });
+        return Err(ApiError::PlayQuota {
+            reset_unix: start + window,
+            max: quota.max,
+            window_secs: window as u64,
+        });
     }
     *plays = Some((start, count + 1));
     Ok(())
 }
 
-async fn hop(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path((urn, kind)): Path<(String, String)>) -> ApiResult {
+async fn hop(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path((urn, kind)): Path<(String, String)>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let mut store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
@@ -98,7 +119,12 @@ async fn hop(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuer
     found(&cdn::signed_url(&s, &path))
 }
 
-async fn legacy_stream(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn legacy_stream(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let id = {
         let store = lock(&s.store);

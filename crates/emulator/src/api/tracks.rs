@@ -30,7 +30,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The track `urn` names, visible to `v` (with `secret_token` when private), or 404.
-pub fn visible_track<'a>(store: &'a Store, urn: &str, v: &Viewer, q: &Q) -> Result<&'a Track, ApiError> {
+pub fn visible_track<'a>(
+    store: &'a Store,
+    urn: &str,
+    v: &Viewer,
+    q: &Q,
+) -> Result<&'a Track, ApiError> {
     let id = id_or_404(urn, "tracks")?;
     store
         .tracks
@@ -42,7 +47,10 @@ pub fn visible_track<'a>(store: &'a Store, urn: &str, v: &Viewer, q: &Q) -> Resu
 fn range(q: &Q, key: &str) -> Result<(Option<f64>, Option<f64>), ApiError> {
     let parse = |k: String| -> Result<Option<f64>, ApiError> {
         q.get(&k)
-            .map(|v| v.parse::<f64>().map_err(|_| ApiError::bad_request(format!("{k} must be a number"))))
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| ApiError::bad_request(format!("{k} must be a number")))
+            })
             .transpose()
     };
     Ok((parse(format!("{key}[from]"))?, parse(format!("{key}[to]"))?))
@@ -51,7 +59,11 @@ fn range(q: &Q, key: &str) -> Result<(Option<f64>, Option<f64>), ApiError> {
 fn time_range(q: &Q) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let parse = |k: &str| -> Result<Option<i64>, ApiError> {
         q.get(k)
-            .map(|v| parse_filter_time(v).ok_or_else(|| ApiError::bad_request(format!("{k} must be yyyy-mm-dd hh:mm:ss"))))
+            .map(|v| {
+                parse_filter_time(v).ok_or_else(|| {
+                    ApiError::bad_request(format!("{k} must be yyyy-mm-dd hh:mm:ss"))
+                })
+            })
             .transpose()
     };
     Ok((parse("created_at[from]")?, parse("created_at[to]")?))
@@ -82,19 +94,29 @@ fn within(v: Option<f64>, (from, to): (Option<f64>, Option<f64>)) -> bool {
     }
 }
 
-async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> ApiResult {
+async fn search(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let access = access_filter(&q, false)?;
     let bpm = range(&q, "bpm")?;
     let duration = range(&q, "duration")?;
     let (from, to) = time_range(&q)?;
     let needle = q.get("q").map(str::to_lowercase).filter(|n| !n.is_empty());
-    let ids: Option<Vec<u64>> = q
-        .list("urns")
-        .or_else(|| q.list("ids"))
-        .map(|l| l.iter().filter_map(|u| super::parse_id(u, "tracks")).collect());
-    let genres: Option<Vec<String>> = q.list("genres").map(|g| g.iter().map(|x| x.to_lowercase()).collect());
-    let want_tags: Option<Vec<String>> = q.list("tags").map(|g| g.iter().map(|x| x.to_lowercase()).collect());
+    let ids: Option<Vec<u64>> = q.list("urns").or_else(|| q.list("ids")).map(|l| {
+        l.iter()
+            .filter_map(|u| super::parse_id(u, "tracks"))
+            .collect()
+    });
+    let genres: Option<Vec<String>> = q
+        .list("genres")
+        .map(|g| g.iter().map(|x| x.to_lowercase()).collect());
+    let want_tags: Option<Vec<String>> = q
+        .list("tags")
+        .map(|g| g.iter().map(|x| x.to_lowercase()).collect());
     let store = lock(&s.store);
     let matching: Vec<u64> = store
         .tracks
@@ -103,7 +125,9 @@ async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuer
         .filter(|t| ids.as_ref().is_none_or(|ids| ids.contains(&t.id)))
         .filter(|t| {
             genres.as_ref().is_none_or(|g| {
-                t.genre.as_ref().is_some_and(|tg| g.contains(&tg.to_lowercase()))
+                t.genre
+                    .as_ref()
+                    .is_some_and(|tg| g.contains(&tg.to_lowercase()))
             })
         })
         .filter(|t| {
@@ -117,10 +141,18 @@ async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuer
         .filter(|t| from.is_none_or(|f| t.created_at >= f) && to.is_none_or(|x| t.created_at <= x))
         .filter(|t| {
             needle.as_ref().is_none_or(|n| {
-                let user = store.users.get(&t.user_id).map_or("", |u| u.username.as_str());
-                [t.title.as_str(), t.description.as_deref().unwrap_or(""), t.tag_list.as_str(), user]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(n))
+                let user = store
+                    .users
+                    .get(&t.user_id)
+                    .map_or("", |u| u.username.as_str());
+                [
+                    t.title.as_str(),
+                    t.description.as_deref().unwrap_or(""),
+                    t.tag_list.as_str(),
+                    user,
+                ]
+                .iter()
+                .any(|f| f.to_lowercase().contains(n))
             })
         })
         .map(|t| t.id)
@@ -133,7 +165,12 @@ async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuer
     page(&s, uri.path(), &q, items)
 }
 
-async fn show(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn show(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
@@ -145,18 +182,29 @@ fn owned<'a>(store: &'a mut Store, urn: &str, uid: u64) -> Result<&'a mut Track,
     let id = id_or_404(urn, "tracks")?;
     let t = store.tracks.get_mut(&id).ok_or_else(ApiError::not_found)?;
     if t.user_id != uid {
-        return Err(if t.public { ApiError::forbidden("You are not the owner of this track") } else { ApiError::not_found() });
+        return Err(if t.public {
+            ApiError::forbidden("You are not the owner of this track")
+        } else {
+            ApiError::not_found()
+        });
     }
     Ok(t)
 }
 
 /// Applies one `track[...]` field; returns false for an unknown field.
 pub fn apply_field(t: &mut Track, key: &str, value: &Value) -> Result<bool, ApiError> {
-    let text = || value.as_str().map(str::to_string).or_else(|| (!value.is_null()).then(|| value.to_string()));
+    let text = || {
+        value
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| (!value.is_null()).then(|| value.to_string()))
+    };
     let bad = |what: &str| ApiError::unprocessable(format!("{key} must be {what}"));
     match key {
         "title" => {
-            let title = text().filter(|t| !t.trim().is_empty()).ok_or_else(|| bad("a non-empty string"))?;
+            let title = text()
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| bad("a non-empty string"))?;
             t.title = title;
         }
         "description" => t.description = text(),
@@ -166,18 +214,22 @@ pub fn apply_field(t: &mut Track, key: &str, value: &Value) -> Result<bool, ApiE
         "isrc" => t.isrc = text(),
         "key_signature" => t.key_signature = text(),
         "permalink" => t.permalink = crate::seed::slug(&text().ok_or_else(|| bad("a string"))?),
-        "bpm" => t.bpm = match value {
-            Value::Null => None,
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => Some(s.parse().map_err(|_| bad("a number"))?),
-            _ => return Err(bad("a number")),
-        },
-        "release_year" => t.release_year = match value {
-            Value::Null => None,
-            Value::Number(n) => n.as_u64().map(|y| y as u32),
-            Value::String(s) => Some(s.parse().map_err(|_| bad("a year"))?),
-            _ => return Err(bad("a year")),
-        },
+        "bpm" => {
+            t.bpm = match value {
+                Value::Null => None,
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => Some(s.parse().map_err(|_| bad("a number"))?),
+                _ => return Err(bad("a number")),
+            }
+        }
+        "release_year" => {
+            t.release_year = match value {
+                Value::Null => None,
+                Value::Number(n) => n.as_u64().map(|y| y as u32),
+                Value::String(s) => Some(s.parse().map_err(|_| bad("a year"))?),
+                _ => return Err(bad("a year")),
+            }
+        }
         "sharing" => match value.as_str() {
             Some("public") => t.public = true,
             Some("private") => {
@@ -189,8 +241,20 @@ pub fn apply_field(t: &mut Track, key: &str, value: &Value) -> Result<bool, ApiE
             _ => return Err(bad("public or private")),
         },
         "license" => {
-            const LICENSES: [&str; 8] = ["no-rights-reserved", "all-rights-reserved", "cc-by", "cc-by-nc", "cc-by-nd", "cc-by-sa", "cc-by-nc-nd", "cc-by-nc-sa"];
-            let l = value.as_str().filter(|l| LICENSES.contains(l)).ok_or_else(|| bad("a known license"))?;
+            const LICENSES: [&str; 8] = [
+                "no-rights-reserved",
+                "all-rights-reserved",
+                "cc-by",
+                "cc-by-nc",
+                "cc-by-nd",
+                "cc-by-sa",
+                "cc-by-nc-nd",
+                "cc-by-nc-sa",
+            ];
+            let l = value
+                .as_str()
+                .filter(|l| LICENSES.contains(l))
+                .ok_or_else(|| bad("a known license"))?;
             t.license = l.to_string();
         }
         "commentable" | "downloadable" => {
@@ -199,14 +263,23 @@ pub fn apply_field(t: &mut Track, key: &str, value: &Value) -> Result<bool, ApiE
                 Value::String(s) if s == "true" || s == "false" => s == "true",
                 _ => return Err(bad("true or false")),
             };
-            if key == "commentable" { t.commentable = b } else { t.downloadable = b }
+            if key == "commentable" {
+                t.commentable = b
+            } else {
+                t.downloadable = b
+            }
         }
         _ => return Ok(false),
     }
     Ok(true)
 }
 
-async fn update(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>, req: Request) -> ApiResult {
+async fn update(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+    req: Request,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     {
         let mut store = lock(&s.store);
@@ -219,23 +292,44 @@ async fn update(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<S
     let mut fields: Vec<(String, Value)> = Vec::new();
     let mut artwork: Option<Vec<u8>> = None;
     if is_multipart {
-        let mut mp = Multipart::from_request(req, &s).await.map_err(|e| ApiError::bad_request(e.body_text()))?;
-        while let Some(field) = mp.next_field().await.map_err(|e| ApiError::bad_request(e.body_text()))? {
+        let mut mp = Multipart::from_request(req, &s)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?
+        {
             let name = field.name().unwrap_or("").to_string();
-            let key = name.strip_prefix("track[").and_then(|k| k.strip_suffix(']')).unwrap_or(&name).to_string();
+            let key = name
+                .strip_prefix("track[")
+                .and_then(|k| k.strip_suffix(']'))
+                .unwrap_or(&name)
+                .to_string();
             if key == "artwork_data" {
                 artwork = Some(super::upload::read_artwork(field).await?);
             } else if key == "asset_data" {
-                return Err(ApiError::unprocessable("The audio file cannot be updated after upload"));
+                return Err(ApiError::unprocessable(
+                    "The audio file cannot be updated after upload",
+                ));
             } else {
-                let text = field.text().await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::bad_request(e.body_text()))?;
                 fields.push((key, Value::String(text)));
             }
         }
     } else {
-        let bytes = axum::body::to_bytes(req.into_body(), 1 << 20).await.map_err(|_| ApiError::bad_request("body too large"))?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
-        let obj = v.get("track").and_then(Value::as_object).ok_or_else(|| ApiError::unprocessable("body must be {\"track\": {…}}"))?;
+        let bytes = axum::body::to_bytes(req.into_body(), 1 << 20)
+            .await
+            .map_err(|_| ApiError::bad_request("body too large"))?;
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
+        let obj = v
+            .get("track")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ApiError::unprocessable("body must be {\"track\": {…}}"))?;
         fields = obj.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     }
     let mut store = lock(&s.store);
@@ -248,7 +342,10 @@ async fn update(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<S
         next.artwork = artwork;
     }
     *t = next;
-    let t = store.tracks.get(&t_id(&urn)?).ok_or_else(ApiError::not_found)?;
+    let t = store
+        .tracks
+        .get(&t_id(&urn)?)
+        .ok_or_else(ApiError::not_found)?;
     ok(&render::track(&s.origins, &store, t, Some(uid)))
 }
 
@@ -256,7 +353,11 @@ fn t_id(urn: &str) -> Result<u64, ApiError> {
     id_or_404(urn, "tracks")
 }
 
-async fn delete(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
+async fn delete(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
     let mut store = lock(&s.store);
     let id = owned(&mut store, &urn, uid)?.id;
@@ -270,21 +371,46 @@ async fn delete(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<S
     ok(&json!({"status": "200 - OK"}))
 }
 
-async fn storefront(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>, body: String) -> ApiResult {
+async fn storefront(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+    body: String,
+) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
-    let v: Value = serde_json::from_str(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
-    const TYPES: [&str; 10] = ["digital", "vinyl", "cd", "cassette", "apparel", "sample_pack", "subscription", "live_event", "live_stream", "other"];
+    let v: Value = serde_json::from_str(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
+    const TYPES: [&str; 10] = [
+        "digital",
+        "vinyl",
+        "cd",
+        "cassette",
+        "apparel",
+        "sample_pack",
+        "subscription",
+        "live_event",
+        "live_stream",
+        "other",
+    ];
     let field = |k: &str, max: usize, required: bool| -> Result<Option<String>, ApiError> {
         match v.get(k) {
-            None | Some(Value::Null) if required => Err(ApiError::bad_request(format!("{k} is required"))),
+            None | Some(Value::Null) if required => {
+                Err(ApiError::bad_request(format!("{k} is required")))
+            }
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::bad_request(format!("{k} must be a string of at most {max} characters"))),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{k} must be a string of at most {max} characters"
+            ))),
         }
     };
     let title = field("title", 100, true)?;
-    let kind = field("type", 32, true)?.filter(|t| TYPES.contains(&t.as_str())).ok_or_else(|| ApiError::bad_request("type is not a storefront type"))?;
-    let link = field("link", 255, true)?.filter(|l| l.starts_with("http://") || l.starts_with("https://")).ok_or_else(|| ApiError::bad_request("link must be an http(s) URL"))?;
+    let kind = field("type", 32, true)?
+        .filter(|t| TYPES.contains(&t.as_str()))
+        .ok_or_else(|| ApiError::bad_request("type is not a storefront type"))?;
+    let link = field("link", 255, true)?
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .ok_or_else(|| ApiError::bad_request("link must be an http(s) URL"))?;
     let link_title = field("link_title", 50, false)?;
     let description = field("description", 500, false)?;
     let price = field("price", 20, false)?;
@@ -299,7 +425,12 @@ async fn storefront(State(s): State<AppState>, headers: HeaderMap, Path(urn): Pa
     ok(&sf)
 }
 
-async fn preview(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn preview(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let id = {
         let store = lock(&s.store);
@@ -312,7 +443,13 @@ async fn preview(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): Raw
     found(&crate::cdn::signed_url(&s, &crate::cdn::preview_path(id)))
 }
 
-async fn comments(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn comments(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
@@ -340,17 +477,38 @@ pub fn check_action(s: &Shared, store: &mut Store, uid: u64) -> Result<(), ApiEr
     Ok(())
 }
 
-async fn comment(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, Path(urn): Path<String>, body: String) -> ApiResult {
+async fn comment(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+    body: String,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let uid = v.require_user()?;
-    let parsed: Value = serde_json::from_str(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
-    let c = parsed.get("comment").ok_or_else(|| ApiError::unprocessable("body must be {\"comment\": {…}}"))?;
-    let text = c.get("body").and_then(Value::as_str).filter(|b| !b.trim().is_empty()).ok_or_else(|| ApiError::unprocessable("comment[body] is required"))?;
+    let parsed: Value = serde_json::from_str(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
+    let c = parsed
+        .get("comment")
+        .ok_or_else(|| ApiError::unprocessable("body must be {\"comment\": {…}}"))?;
+    let text = c
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|b| !b.trim().is_empty())
+        .ok_or_else(|| ApiError::unprocessable("comment[body] is required"))?;
     let timestamp_ms = match c.get("timestamp") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| ApiError::unprocessable("timestamp must be a non-negative integer (ms)"))?),
-        Some(Value::String(s)) => Some(s.parse::<u64>().map_err(|_| ApiError::unprocessable("timestamp must be a non-negative integer (ms)"))?),
-        Some(_) => return Err(ApiError::unprocessable("timestamp must be a non-negative integer (ms)")),
+        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
+            ApiError::unprocessable("timestamp must be a non-negative integer (ms)")
+        })?),
+        Some(Value::String(s)) => Some(s.parse::<u64>().map_err(|_| {
+            ApiError::unprocessable("timestamp must be a non-negative integer (ms)")
+        })?),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "timestamp must be a non-negative integer (ms)",
+            ));
+        }
     };
     let mut store = lock(&s.store);
     let (tid, commentable, duration) = {
@@ -361,35 +519,72 @@ async fn comment(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): Raw
         return Err(ApiError::forbidden("Comments are disabled for this track"));
     }
     if timestamp_ms.is_some_and(|ts| ts > duration) {
-        return Err(ApiError::unprocessable("timestamp is beyond the end of the track"));
+        return Err(ApiError::unprocessable(
+            "timestamp is beyond the end of the track",
+        ));
     }
     check_action(&s, &mut store, uid)?;
     let id = store.new_id();
-    let c = Comment { id, track_id: tid, user_id: uid, body: text.to_string(), timestamp_ms, created_at: unix_now() };
+    let c = Comment {
+        id,
+        track_id: tid,
+        user_id: uid,
+        body: text.to_string(),
+        timestamp_ms,
+        created_at: unix_now(),
+    };
     let body = render::comment(&s.origins, &store, &c);
     store.comments.insert(id, c);
     created(&body)
 }
 
-async fn favoriters(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn favoriters(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
-    let ids: Vec<u64> = store.track_likes.iter().filter(|(_, b)| *b == t.id).map(|(a, _)| *a).collect();
+    let ids: Vec<u64> = store
+        .track_likes
+        .iter()
+        .filter(|(_, b)| *b == t.id)
+        .map(|(a, _)| *a)
+        .collect();
     let items = users_json(&s, &store, ids);
     page(&s, uri.path(), &q, items)
 }
 
-async fn reposters(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn reposters(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
-    let ids: Vec<u64> = store.track_reposts.iter().filter(|(_, b)| *b == t.id).map(|(a, _)| *a).collect();
+    let ids: Vec<u64> = store
+        .track_reposts
+        .iter()
+        .filter(|(_, b)| *b == t.id)
+        .map(|(a, _)| *a)
+        .collect();
     let items = users_json(&s, &store, ids);
     page(&s, uri.path(), &q, items)
 }
 
-async fn related(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery, Path(urn): Path<String>) -> ApiResult {
+async fn related(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+    Path(urn): Path<String>,
+) -> ApiResult {
     let (v, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
@@ -406,6 +601,13 @@ async fn related(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQue
         .filter(|(score, _)| *score > 0)
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let items = tracks_json(&s, &store, &v, scored.into_iter().map(|(_, id)| id), &q, false)?;
+    let items = tracks_json(
+        &s,
+        &store,
+        &v,
+        scored.into_iter().map(|(_, id)| id),
+        &q,
+        false,
+    )?;
     page(&s, uri.path(), &q, items)
 }

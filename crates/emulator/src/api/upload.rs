@@ -62,7 +62,11 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> A
 /// Reads an artwork field (bounded).
 pub async fn read_artwork(mut field: Field<'_>) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::bad_request(e.body_text()))? {
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
         if out.len() + chunk.len() > ARTWORK_LIMIT {
             return Err(ApiError::unprocessable("artwork_data is larger than 10 MB"));
         }
@@ -98,7 +102,11 @@ pub async fn upload(State(s): State<AppState>, headers: HeaderMap, req: Request)
     let mut asset: Option<(&'static str, u64)> = None;
     let mut artwork = None;
     let mut total: u64 = 0;
-    while let Some(mut field) = mp.next_field().await.map_err(|e| multipart_error(e, limit))? {
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
         let name = field.name().unwrap_or("").to_string();
         let key = name
             .strip_prefix("track[")
@@ -109,7 +117,9 @@ pub async fn upload(State(s): State<AppState>, headers: HeaderMap, req: Request)
             "asset_data" => {
                 let mut head = Vec::with_capacity(16);
                 let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_error(e, limit))?
+                {
                     size += chunk.len() as u64;
                     total += chunk.len() as u64;
                     if total > limit {
@@ -135,7 +145,10 @@ pub async fn upload(State(s): State<AppState>, headers: HeaderMap, req: Request)
             }
         }
     }
-    if !fields.iter().any(|(k, v)| k == "title" && v.as_str().is_some_and(|t| !t.trim().is_empty())) {
+    if !fields
+        .iter()
+        .any(|(k, v)| k == "title" && v.as_str().is_some_and(|t| !t.trim().is_empty()))
+    {
         return Err(ApiError::unprocessable("track[title] is required"));
     }
     if asset.is_none() {
@@ -144,7 +157,11 @@ pub async fn upload(State(s): State<AppState>, headers: HeaderMap, req: Request)
     let mut store = lock(&s.store);
     let id = store.new_id();
     // The emulator "transcodes" every upload to its main encode.
-    let media = MediaSpec { asset: AssetId::Main, loops: 0, aac: true };
+    let media = MediaSpec {
+        asset: AssetId::Main,
+        loops: 0,
+        aac: true,
+    };
     let mut t = Track {
         id,
         user_id: uid,

@@ -39,7 +39,11 @@ pub fn begin(s: &Shared, headers: &HeaderMap, q: Option<String>) -> Result<(View
 /// The user `urn` names, or 404.
 pub fn user_id(store: &Store, urn: &str) -> Result<u64, ApiError> {
     let id = id_or_404(urn, "users")?;
-    store.users.contains_key(&id).then_some(id).ok_or_else(ApiError::not_found)
+    store
+        .users
+        .contains_key(&id)
+        .then_some(id)
+        .ok_or_else(ApiError::not_found)
 }
 
 pub fn users_json(s: &Shared, store: &Store, ids: impl IntoIterator<Item = u64>) -> Vec<Value> {
@@ -49,7 +53,14 @@ pub fn users_json(s: &Shared, store: &Store, ids: impl IntoIterator<Item = u64>)
         .collect()
 }
 
-pub fn tracks_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoIterator<Item = u64>, q: &Q, all_access: bool) -> Result<Vec<Value>, ApiError> {
+pub fn tracks_json(
+    s: &Shared,
+    store: &Store,
+    v: &Viewer,
+    ids: impl IntoIterator<Item = u64>,
+    q: &Q,
+    all_access: bool,
+) -> Result<Vec<Value>, ApiError> {
     let access = access_filter(q, all_access)?;
     let tracks = ids
         .into_iter()
@@ -61,7 +72,13 @@ pub fn tracks_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoIterator
         .collect())
 }
 
-pub fn playlists_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoIterator<Item = u64>, q: &Q) -> Result<Vec<Value>, ApiError> {
+pub fn playlists_json(
+    s: &Shared,
+    store: &Store,
+    v: &Viewer,
+    ids: impl IntoIterator<Item = u64>,
+    q: &Q,
+) -> Result<Vec<Value>, ApiError> {
     let show = q.flag("show_tracks", false)?;
     Ok(ids
         .into_iter()
@@ -72,11 +89,21 @@ pub fn playlists_json(s: &Shared, store: &Store, v: &Viewer, ids: impl IntoItera
 }
 
 pub fn followers_of(store: &Store, uid: u64) -> Vec<u64> {
-    store.follows.iter().filter(|(_, b)| *b == uid).map(|(a, _)| *a).collect()
+    store
+        .follows
+        .iter()
+        .filter(|(_, b)| *b == uid)
+        .map(|(a, _)| *a)
+        .collect()
 }
 
 pub fn followings_of(store: &Store, uid: u64) -> Vec<u64> {
-    store.follows.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+    store
+        .follows
+        .iter()
+        .filter(|(a, _)| *a == uid)
+        .map(|(_, b)| *b)
+        .collect()
 }
 
 /// A user's tracks, newest first unless `sort=asc`.
@@ -96,33 +123,64 @@ pub fn tracks_of(store: &Store, uid: u64, q: &Q) -> Result<Vec<u64>, ApiError> {
 }
 
 pub fn playlists_of(store: &Store, uid: u64) -> Vec<u64> {
-    store.playlists.values().filter(|p| p.user_id == uid).map(|p| p.id).collect()
+    store
+        .playlists
+        .values()
+        .filter(|p| p.user_id == uid)
+        .map(|p| p.id)
+        .collect()
 }
 
 pub fn liked_tracks(store: &Store, uid: u64) -> Vec<u64> {
-    store.track_likes.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+    store
+        .track_likes
+        .iter()
+        .filter(|(a, _)| *a == uid)
+        .map(|(_, b)| *b)
+        .collect()
 }
 
 pub fn liked_playlists(store: &Store, uid: u64) -> Vec<u64> {
-    store.playlist_likes.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+    store
+        .playlist_likes
+        .iter()
+        .filter(|(a, _)| *a == uid)
+        .map(|(_, b)| *b)
+        .collect()
 }
 
 pub fn reposted_tracks(store: &Store, uid: u64) -> Vec<u64> {
-    store.track_reposts.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+    store
+        .track_reposts
+        .iter()
+        .filter(|(a, _)| *a == uid)
+        .map(|(_, b)| *b)
+        .collect()
 }
 
 pub fn reposted_playlists(store: &Store, uid: u64) -> Vec<u64> {
-    store.playlist_reposts.iter().filter(|(a, _)| *a == uid).map(|(_, b)| *b).collect()
+    store
+        .playlist_reposts
+        .iter()
+        .filter(|(a, _)| *a == uid)
+        .map(|(_, b)| *b)
+        .collect()
 }
 
-async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> ApiResult {
+async fn search(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let (_, q) = begin(&s, &headers, q)?;
     let store = lock(&s.store);
     let needle = q.get("q").map(str::to_lowercase);
-    let ids: Option<Vec<u64>> = match q.list("urns").or_else(|| q.list("ids")) {
-        Some(list) => Some(list.iter().filter_map(|u| super::parse_id(u, "users")).collect()),
-        None => None,
-    };
+    let ids: Option<Vec<u64>> = q.list("urns").or_else(|| q.list("ids")).map(|list| {
+        list.iter()
+            .filter_map(|u| super::parse_id(u, "users"))
+            .collect()
+    });
     let found = store
         .users
         .values()
@@ -131,7 +189,11 @@ async fn search(State(s): State<AppState>, headers: HeaderMap, uri: Uri, RawQuer
             needle.as_ref().is_none_or(|n| {
                 u.username.to_lowercase().contains(n)
                     || u.full_name.to_lowercase().contains(n)
-                    || u.description.as_deref().unwrap_or("").to_lowercase().contains(n)
+                    || u.description
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(n)
             })
         })
         .map(|u| u.id);
@@ -178,14 +240,61 @@ user_collection!(related, |s, store, _v, uid, q| {
     ranked.sort_by(|a, b| b.cmp(a));
     users_json(&s, &store, ranked.into_iter().map(|(_, id)| id))
 });
-user_collection!(followers, |s, store, _v, uid, q| users_json(&s, &store, followers_of(&store, uid)));
-user_collection!(followings, |s, store, _v, uid, q| users_json(&s, &store, followings_of(&store, uid)));
-user_collection!(playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, playlists_of(&store, uid), &q)?);
-user_collection!(tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, tracks_of(&store, uid, &q)?, &q, false)?);
-user_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, liked_tracks(&store, uid), &q, false)?);
-user_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, liked_playlists(&store, uid), &q)?);
-user_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(&s, &store, &v, reposted_tracks(&store, uid), &q, false)?);
-user_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(&s, &store, &v, reposted_playlists(&store, uid), &q)?);
+user_collection!(followers, |s, store, _v, uid, q| users_json(
+    &s,
+    &store,
+    followers_of(&store, uid)
+));
+user_collection!(followings, |s, store, _v, uid, q| users_json(
+    &s,
+    &store,
+    followings_of(&store, uid)
+));
+user_collection!(playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    playlists_of(&store, uid),
+    &q
+)?);
+user_collection!(tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    tracks_of(&store, uid, &q)?,
+    &q,
+    false
+)?);
+user_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    liked_tracks(&store, uid),
+    &q,
+    false
+)?);
+user_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    liked_playlists(&store, uid),
+    &q
+)?);
+user_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(
+    &s,
+    &store,
+    &v,
+    reposted_tracks(&store, uid),
+    &q,
+    false
+)?);
+user_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(
+    &s,
+    &store,
+    &v,
+    reposted_playlists(&store, uid),
+    &q
+)?);
 
 async fn following_one(
     State(s): State<AppState>,
@@ -212,7 +321,9 @@ async fn web_profiles(
     let store = lock(&s.store);
     let uid = user_id(&store, &urn)?;
     let limit = match q.get("limit") {
-        Some(l) => l.parse::<usize>().map_err(|_| ApiError::bad_request("invalid limit"))?,
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad_request("invalid limit"))?,
         None => 50,
     };
     let items: Vec<Value> = store

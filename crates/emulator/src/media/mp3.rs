@@ -34,14 +34,20 @@ fn frame_len(h: [u8; 4]) -> Option<(usize, u32)> {
     if br_idx == 0 || br_idx == 15 || sr_idx == 3 {
         return None;
     }
-    const V1: [u32; 15] = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+    const V1: [u32; 15] = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
     const V2: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
     let (kbps, base_rate, coef) = if version == 3 {
         (V1[br_idx], [44_100, 48_000, 32_000][sr_idx], 144)
     } else {
         (V2[br_idx], [22_050, 24_000, 16_000][sr_idx], 72)
     };
-    let rate = if version == 0 { base_rate / 2 } else { base_rate };
+    let rate = if version == 0 {
+        base_rate / 2
+    } else {
+        base_rate
+    };
     let padding = u32::from((h[2] >> 1) & 1);
     Some(((coef * kbps * 1000 / rate + padding) as usize, rate))
 }
@@ -222,8 +228,7 @@ impl VirtualMp3 {
                 + a.bytes_before(lp.start)
                 + k * loop_bytes
                 + (a.bytes_before(lp.start + extra as usize) - a.bytes_before(lp.start));
-            base + (a.bytes_before((n - (self.total_frames - v)) as usize)
-                - a.bytes_before(lp.end))
+            base + (a.bytes_before((n - (self.total_frames - v)) as usize) - a.bytes_before(lp.end))
         }
     }
 

@@ -68,11 +68,11 @@ impl AacAsset {
             .position(|(t, _, _)| t == b"styp" || t == b"moof")
             .ok_or("no media segment in the AAC fixture")?;
         let init_end = top[first_media].1;
-        let (mdhd, _) = find(bytes, 0..init_end, &[b"moov", b"trak", b"mdia", b"mdhd"])
-            .ok_or("no mdhd box")?;
+        let (mdhd, _) =
+            find(bytes, 0..init_end, &[b"moov", b"trak", b"mdia", b"mdhd"]).ok_or("no mdhd box")?;
         let version = bytes[mdhd + 8];
-        let timescale = be32(bytes, mdhd + if version == 1 { 28 } else { 20 })
-            .ok_or("short mdhd box")?;
+        let timescale =
+            be32(bytes, mdhd + if version == 1 { 28 } else { 20 }).ok_or("short mdhd box")?;
         let mut segments: Vec<Segment> = Vec::new();
         let mut seen_moof = false;
         for (t, s, e) in &top[first_media..] {

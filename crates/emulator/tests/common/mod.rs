@@ -67,7 +67,13 @@ pub async fn authorize(emu: &Emulator) -> String {
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     assert!(loc.starts_with(catalog::REDIRECT_URI), "{loc}");
     assert!(loc.ends_with("&state=xyz"), "{loc}");
-    let code = loc.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let code = loc
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     code.to_string()
 }
 
@@ -115,7 +121,12 @@ pub async fn get(emu: &Emulator, token: &str, path_and_query: &str) -> Response 
 
 /// Follows a stream hop (`/tracks/{urn}/streams/{kind}`) to its signed CDN URL.
 pub async fn stream_location(emu: &Emulator, token: &str, track: u64, kind: &str) -> String {
-    let r = get(emu, token, &format!("/tracks/soundcloud:tracks:{track}/streams/{kind}")).await;
+    let r = get(
+        emu,
+        token,
+        &format!("/tracks/soundcloud:tracks:{track}/streams/{kind}"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FOUND, "{kind} of {track}");
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     assert!(loc.starts_with(emu.cdn_base()), "{loc}");
@@ -176,10 +187,23 @@ pub fn decode(data: Vec<u8>, ext: &str) -> (u32, usize, u64, u64) {
     let mut hint = Hint::new();
     hint.with_extension(ext);
     let mut reader = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .expect("format probes");
-    let track = reader.default_track(TrackType::Audio).expect("audio track").clone();
-    let params = track.codec_params.as_ref().and_then(|p| p.audio()).expect("audio params").clone();
+    let track = reader
+        .default_track(TrackType::Audio)
+        .expect("audio track")
+        .clone();
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .expect("audio params")
+        .clone();
     let mut dec = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .expect("decoder");
