@@ -108,6 +108,9 @@ async fn aac(
             let mut p = String::from(
                 "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n",
             );
+            if m.drm {
+                p.push_str("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://drm.emulator/key\",KEYFORMAT=\"com.apple.streamingkeydelivery\",KEYFORMATVERSIONS=\"1\"\n");
+            }
             let _ = writeln!(
                 p,
                 "#EXT-X-MAP:URI=\"{}\"",

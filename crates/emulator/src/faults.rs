@@ -248,7 +248,9 @@ async fn step(mut st: BodyState) -> Option<(Result<Bytes, std::io::Error>, BodyS
     if let Some(limit) = st.faults.drop_after {
         let keep = limit.saturating_sub(st.sent) as usize;
         if keep == 0 {
-            // A body that ends in an error makes the server abort the connection.
+            // A body that ends in an error makes the server abort the connection. Give it a
+            // moment to flush what was sent, so the client sees a truncated body, not nothing.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             st.done = true;
             return Some((
                 Err(std::io::Error::other("connection dropped by fault")),

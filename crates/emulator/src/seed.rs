@@ -72,6 +72,7 @@ const fn main_media(loops: u64, aac: bool) -> MediaSpec {
         asset: AssetId::Main,
         loops,
         aac,
+        drm: false,
     }
 }
 
@@ -199,10 +200,24 @@ pub fn seed() -> Store {
     t.tag_list = "ambient longform".into();
     s.tracks.insert(t.id, t);
 
+    let mut t = track(
+        TRACK_DRM,
+        USER_LENA,
+        "Encrypted Edition",
+        MediaSpec {
+            drm: true,
+            ..main_media(0, true)
+        },
+        17,
+    );
+    t.genre = Some("Classical".into());
+    s.tracks.insert(t.id, t);
+
     let demo = |asset| MediaSpec {
         asset,
         loops: 0,
         aac: true,
+        drm: false,
     };
     let mut t = track(
         TRACK_DEMO_1,

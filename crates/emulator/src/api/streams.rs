@@ -28,6 +28,7 @@ fn kinds(t: &Track) -> Vec<&'static str> {
     match t.access {
         Access::Blocked => vec![],
         Access::Preview => vec!["preview_mp3_128"],
+        Access::Playable if t.media.drm => vec!["hls_aac_160"],
         Access::Playable => {
             let mut k = Vec::new();
             if t.media.aac {

@@ -161,6 +161,7 @@ pub async fn upload(State(s): State<AppState>, headers: HeaderMap, req: Request)
         asset: AssetId::Main,
         loops: 0,
         aac: true,
+        drm: false,
     };
     let mut t = Track {
         id,

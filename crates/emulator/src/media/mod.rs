@@ -112,6 +112,9 @@ pub struct MediaSpec {
     pub loops: u64,
     /// Whether AAC HLS renditions exist (older tracks have MP3 only).
     pub aac: bool,
+    /// Whether the AAC renditions are DRM-protected (`EXT-X-KEY` SAMPLE-AES); such tracks
+    /// offer no MP3.
+    pub drm: bool,
 }
 
 /// The renditions of one track.
@@ -125,6 +128,8 @@ pub struct TrackMedia {
     pub mp3: VirtualMp3,
     /// The 30 s MP3 preview.
     pub preview: VirtualMp3,
+    /// Whether the HLS renditions are DRM-protected.
+    pub drm: bool,
 }
 
 impl MediaSpec {
@@ -146,6 +151,7 @@ impl MediaSpec {
                 .map(|a| VirtualAac::with_loops(a, self.loops)),
             preview: VirtualMp3::new(&enc.mp3, preview_frames.min(mp3.frames())),
             mp3,
+            drm: self.drm,
         }
     }
 
