@@ -136,3 +136,84 @@ mod tests {
         assert!("42".parse::<Urn>().is_err());
     }
 }
+
+macro_rules! typed_urn {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        ///
+        /// Accepts a URN or a bare numeric id; always written (and sent) as the URN.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(Urn);
+
+        impl $name {
+            /// Parses a URN of this kind or a numeric id.
+            pub fn parse(s: &str) -> Result<Self, UrnError> {
+                Urn::parse($kind, s).map(Self)
+            }
+
+            /// The numeric id.
+            pub fn id(self) -> u64 {
+                self.0.id()
+            }
+
+            /// The untyped URN.
+            pub fn urn(self) -> Urn {
+                self.0
+            }
+        }
+
+        impl From<u64> for $name {
+            fn from(id: u64) -> Self {
+                Self(Urn::new($kind, id))
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UrnError;
+            fn from_str(s: &str) -> Result<Self, UrnError> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = UrnError;
+            fn try_from(s: &str) -> Result<Self, UrnError> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&String> for $name {
+            type Error = UrnError;
+            fn try_from(s: &String) -> Result<Self, UrnError> {
+                Self::parse(s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+typed_urn!(
+    /// A track id (`soundcloud:tracks:123`).
+    TrackUrn,
+    Kind::Track
+);
+typed_urn!(
+    /// A user id (`soundcloud:users:123`).
+    UserUrn,
+    Kind::User
+);
+typed_urn!(
+    /// A playlist id (`soundcloud:playlists:123`).
+    PlaylistUrn,
+    Kind::Playlist
+);
+typed_urn!(
+    /// A comment id (`soundcloud:comments:123`).
+    CommentUrn,
+    Kind::Comment
+);

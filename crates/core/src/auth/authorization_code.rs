@@ -1,0 +1,231 @@
+//! The authorization-code flow with PKCE: the authorize URL, a loopback redirect listener
+//! for desktop and kiosk apps, a paste-the-redirect-URL fallback, and the code exchange.
+//!
+//! ```no_run
+//! # async fn run(client: scplay_core::Client) -> scplay_core::Result<()> {
+//! use std::time::Duration;
+//! let request = client.authorization_request(false)?;
+//! println!("Open this URL to sign in: {}", request.url());
+//! // Waits for the browser to come back to the registered http://127.0.0.1:PORT/… URI.
+//! let token = request.listen(&client, Duration::from_secs(300)).await?;
+//! # let _ = token; Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tracing::debug;
+
+use super::pkce::{Pkce, random_string};
+use crate::origin::is_loopback;
+use crate::{Client, Error, Result, Secret, Token};
+
+/// One sign-in attempt: the URL to open, and the secrets to finish it with. Its `Debug`
+/// shows neither the verifier nor the state.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    url: Url,
+    state: Secret,
+    verifier: Secret,
+    redirect_uri: String,
+}
+
+const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>scplay</title>\
+<body style=\"font-family:sans-serif\"><h1>Signed in</h1><p>You can close this tab.</p>";
+const FAIL_PAGE: &str = "<!doctype html><meta charset=utf-8><title>scplay</title>\
+<body style=\"font-family:sans-serif\"><h1>Sign-in failed</h1><p>Return to the app for details.</p>";
+
+impl Client {
+    /// Starts a sign-in: a fresh PKCE verifier, an S256 challenge and a random `state`.
+    /// `popup` adds `display=popup` (the mobile-optimised consent screen).
+    pub fn authorization_request(&self, popup: bool) -> Result<AuthorizationRequest> {
+        let cfg = self.config();
+        let redirect_uri = cfg.redirect_uri.clone().ok_or_else(|| {
+            Error::Config("redirect_uri is required for the authorization-code flow".into())
+        })?;
+        let pkce = Pkce::new()?;
+        let state = random_string(32)?;
+        let mut url = cfg
+            .auth_base
+            .join("authorize")
+            .map_err(|e| Error::Config(format!("auth_base: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", &cfg.client_id)
+                .append_pair("redirect_uri", &redirect_uri)
+                .append_pair("response_type", "code")
+                .append_pair("code_challenge", &pkce.challenge)
+                .append_pair("code_challenge_method", "S256")
+                .append_pair("state", state.expose());
+            if popup {
+                q.append_pair("display", "popup");
+            }
+        }
+        Ok(AuthorizationRequest {
+            url,
+            state,
+            verifier: pkce.verifier,
+            redirect_uri,
+        })
+    }
+}
+
+impl AuthorizationRequest {
+    /// The URL to open in a browser.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Finishes with the URL the browser was redirected to (for when the redirect URI is not
+    /// a loopback one: the user pastes the address bar). Checks `state`, exchanges the code,
+    /// stores the token.
+    pub async fn finish_with_redirect(
+        &self,
+        client: &Client,
+        redirected_to: &str,
+    ) -> Result<Token> {
+        let url = Url::parse(redirected_to.trim()).map_err(|_| {
+            Error::SignIn("that is not the URL the browser was sent back to".into())
+        })?;
+        self.finish(client, &url).await
+    }
+
+    async fn finish(&self, client: &Client, url: &Url) -> Result<Token> {
+        let mut code = None;
+        let mut state = None;
+        let mut error = None;
+        for (k, v) in url.query_pairs() {
+            match k.as_ref() {
+                "code" => code = Some(Secret::new(v.into_owned())),
+                "state" => state = Some(Secret::new(v.into_owned())),
+                "error" => error = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        if let Some(e) = error {
+            return Err(Error::SignIn(format!(
+                "SoundCloud refused the sign-in: {e}"
+            )));
+        }
+        if state.as_ref() != Some(&self.state) {
+            return Err(Error::SignIn(
+                "the state did not match: the redirect was not for this sign-in".into(),
+            ));
+        }
+        let code = code.ok_or_else(|| Error::SignIn("the redirect carried no code".into()))?;
+        let token = client
+            .inner
+            .tokens
+            .app
+            .exchange(&code, &self.verifier, &self.redirect_uri)
+            .await?;
+        client.inner.tokens.install(token.clone()).await?;
+        Ok(token)
+    }
+
+    /// Listens on the loopback redirect URI (`http://127.0.0.1:PORT/path`, bound to 127.0.0.1
+    /// only) for one callback, shows a "you can close this tab" page, and finishes the
+    /// sign-in. Gives up after `timeout`.
+    pub async fn listen(&self, client: &Client, timeout: Duration) -> Result<Token> {
+        let redirect = Url::parse(&self.redirect_uri)
+            .map_err(|e| Error::Config(format!("redirect_uri: {e}")))?;
+        if redirect.scheme() != "http" || !is_loopback(&redirect) {
+            return Err(Error::Config(
+                "the loopback listener needs an http://127.0.0.1:PORT/… redirect URI; paste the redirect URL instead".into(),
+            ));
+        }
+        let port = redirect.port().unwrap_or(80);
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            Error::io(
+                format!("listening on 127.0.0.1:{port} for the sign-in redirect"),
+                e,
+            )
+        })?;
+        let path = redirect.path().to_string();
+        let wait = async {
+            loop {
+                let (mut sock, _) = listener
+                    .accept()
+                    .await
+                    .map_err(|e| Error::io("accepting the sign-in redirect", e))?;
+                let mut buf = vec![0u8; 8192];
+                let mut n = 0;
+                // Read the request head (bounded).
+                while n < buf.len() {
+                    let read = sock.read(&mut buf[n..]).await.unwrap_or(0);
+                    if read == 0 {
+                        break;
+                    }
+                    n += read;
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let Ok(url) = redirect.join(&target) else {
+                    continue;
+                };
+                if url.path() != path {
+                    let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    continue;
+                }
+                debug!("sign-in redirect received");
+                let result = self.finish(client, &url).await;
+                let page = if result.is_ok() { DONE_PAGE } else { FAIL_PAGE };
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+                return result;
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| Error::SignIn(format!("no sign-in within {} s", timeout.as_secs())))?
+    }
+}
+
+impl Client {
+    /// Signs out: invalidates the session of the current token at SoundCloud and forgets the
+    /// token locally (even if SoundCloud says the session was already invalid).
+    pub async fn sign_out(&self) -> Result<()> {
+        let Some(token) = self.inner.tokens.current().await? else {
+            return Ok(());
+        };
+        let url = self
+            .config()
+            .auth_base
+            .join("sign-out")
+            .map_err(|e| Error::Config(format!("auth_base: {e}")))?;
+        let resp = self
+            .inner
+            .http
+            .post(url.clone())
+            .json(&serde_json::json!({ "access_token": token.access_token.expose() }))
+            .send()
+            .await
+            .map_err(|e| crate::http::network(url.as_str(), &e))?;
+        let status = resp.status();
+        self.inner.tokens.forget().await?;
+        if status.is_success() || status.as_u16() == 401 {
+            Ok(())
+        } else {
+            let text = resp.text().await.unwrap_or_default();
+            Err(Error::from_status(status, url.as_str(), &text, None))
+        }
+    }
+
+    /// Uses a token obtained elsewhere (persisted to the token store first).
+    pub async fn set_token(&self, token: Token) -> Result<()> {
+        self.inner.tokens.install(token).await
+    }
+
+    /// The current token, if one is held or stored (its secrets stay hidden in `Debug`).
+    pub async fn token(&self) -> Result<Option<Token>> {
+        self.inner.tokens.current().await
+    }
+}

@@ -1,0 +1,136 @@
+//! Calls to the token endpoint: client credentials (HTTP Basic only), refresh, code exchange.
+
+use reqwest::Url;
+use serde::Deserialize;
+use tracing::debug;
+
+use crate::error::strip_query;
+use crate::http::{network, read_limited};
+use crate::token::{TokenKind, TokenResponse};
+use crate::{Error, Result, Secret, Token};
+
+/// What the token endpoint needs to know about the app.
+#[derive(Clone)]
+pub(crate) struct AppAuth {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub token_url: Url,
+    pub http: reqwest::Client,
+}
+
+#[derive(Deserialize, Default)]
+struct OAuthErrorBody {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl AppAuth {
+    fn secret(&self) -> Result<&Secret> {
+        self.client_secret
+            .as_ref()
+            .ok_or_else(|| Error::Config("client_secret is required to obtain tokens".into()))
+    }
+
+    async fn post(&self, form: &[(&str, &str)], basic: bool, kind: TokenKind) -> Result<Token> {
+        let mut rb = self
+            .http
+            .post(self.token_url.clone())
+            .header(reqwest::header::ACCEPT, "application/json; charset=utf-8")
+            .form(form);
+        if basic {
+            rb = rb.basic_auth(&self.client_id, Some(self.secret()?.expose()));
+        }
+        let grant = form.first().map(|(_, v)| *v).unwrap_or("");
+        debug!(grant, "token request");
+        let url = strip_query(self.token_url.as_str());
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| network(self.token_url.as_str(), &e))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_secs);
+        let body = read_limited(resp, 64 * 1024).await?;
+        if status.is_success() {
+            let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                url,
+                message: format!("token response: {e}"),
+            })?;
+            return Ok(t.into_token(kind, &self.client_id));
+        }
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(Error::from_status(
+                status,
+                self.token_url.as_str(),
+                &String::from_utf8_lossy(&body),
+                retry_after,
+            ));
+        }
+        let e: OAuthErrorBody = serde_json::from_slice(&body).unwrap_or_default();
+        Err(Error::OAuth {
+            status: status.as_u16(),
+            error: e
+                .error
+                .or(e.message)
+                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+            description: e.error_description,
+        })
+    }
+
+    /// A client-credentials token (the secret goes in HTTP Basic, never in the body).
+    pub async fn client_credentials(&self) -> Result<Token> {
+        self.post(
+            &[("grant_type", "client_credentials")],
+            true,
+            TokenKind::App,
+        )
+        .await
+    }
+
+    /// Spends `refresh` (single use) for a new pair.
+    pub async fn refresh(&self, refresh: &Secret, kind: TokenKind) -> Result<Token> {
+        let secret = self.secret()?.clone();
+        self.post(
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &self.client_id),
+                ("client_secret", secret.expose()),
+                ("refresh_token", refresh.expose()),
+            ],
+            false,
+            kind,
+        )
+        .await
+    }
+
+    /// Exchanges an authorization code.
+    pub async fn exchange(
+        &self,
+        code: &Secret,
+        verifier: &Secret,
+        redirect_uri: &str,
+    ) -> Result<Token> {
+        let secret = self.secret()?.clone();
+        self.post(
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &self.client_id),
+                ("client_secret", secret.expose()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier.expose()),
+                ("code", code.expose()),
+            ],
+            false,
+            TokenKind::User,
+        )
+        .await
+    }
+}

@@ -1,0 +1,8 @@
+//! OAuth 2.1 as SoundCloud runs it. Each flow is a small module over one token mechanism
+//! ([`tokens`]): the authorization code with PKCE ([`authorization_code`]), client
+//! credentials by HTTP Basic ([`grant`]), single-use refresh tokens, and sign-out.
+
+pub mod authorization_code;
+pub(crate) mod grant;
+pub mod pkce;
+pub(crate) mod tokens;

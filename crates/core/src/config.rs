@@ -1,0 +1,73 @@
+//! [`Config`] and [`RetryPolicy`]: plain settings with documented defaults.
+
+use std::time::Duration;
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included. Default 4.
+    pub max_attempts: u32,
+    /// First backoff delay; doubles per attempt, with jitter. Default 500 ms.
+    pub base_delay: Duration,
+    /// Longest single wait: a `Retry-After` or a quota `reset_time` further away than this
+    /// is returned as an error instead of waited for. Default 30 s.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The backoff before attempt `attempt + 1` (1-based `attempt`), with up to 50 % jitter.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let jitter = getrandom::u32().unwrap_or(0) % 1000;
+        capped.mul_f64(0.5 + f64::from(jitter) / 2000.0)
+    }
+}
+
+/// Everything a [`crate::Client`] is configured with. Build one with
+/// [`crate::Client::builder`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The app's client id.
+    pub client_id: String,
+    /// The registered redirect URI (for the authorization-code flow).
+    pub redirect_uri: Option<String>,
+    /// The API origin. Default `https://api.soundcloud.com`.
+    pub api_base: reqwest::Url,
+    /// The OAuth origin. Default `https://secure.soundcloud.com`.
+    pub auth_base: reqwest::Url,
+    /// The public site, for oEmbed. Default `https://soundcloud.com`.
+    pub web_base: reqwest::Url,
+    /// `User-Agent` of every request. Default `scplay/<version>`.
+    pub user_agent: String,
+    /// Whole-request timeout (uploads excepted). Default 30 s.
+    pub timeout: Duration,
+    /// Connect timeout. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Retries. Default [`RetryPolicy::default`].
+    pub retry: RetryPolicy,
+    /// Refresh the access token this long before it expires. Default 60 s.
+    pub refresh_margin: Duration,
+    /// Largest JSON response accepted, in bytes. Default 16 MiB.
+    pub max_response_bytes: usize,
+}

@@ -1,0 +1,51 @@
+use serde::{Deserialize, Serialize};
+
+use super::{Timestamp, lenient_time};
+
+/// The short user object inside a [`Comment`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommentUser {
+    pub urn: Option<String>,
+    pub kind: Option<String>,
+    pub permalink: Option<String>,
+    pub username: Option<String>,
+    pub uri: Option<String>,
+    pub permalink_url: Option<String>,
+    pub avatar_url: Option<String>,
+    pub followers_count: Option<u64>,
+    pub followings_count: Option<u64>,
+    pub reposts_count: Option<u64>,
+    #[serde(deserialize_with = "lenient_time")]
+    pub last_modified: Option<Timestamp>,
+}
+
+/// A comment (the spec's `Comment`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Comment {
+    pub urn: Option<String>,
+    /// Deprecated numeric id, still sent by the live service.
+    pub id: Option<u64>,
+    pub kind: Option<String>,
+    pub body: Option<String>,
+    #[serde(deserialize_with = "lenient_time")]
+    pub created_at: Option<Timestamp>,
+    /// Position in the track, in milliseconds (sent as a string).
+    pub timestamp: Option<serde_json::Value>,
+    pub track_urn: Option<String>,
+    pub user_urn: Option<String>,
+    pub uri: Option<String>,
+    pub user: Option<CommentUser>,
+}
+
+impl Comment {
+    /// The comment's position in the track, in milliseconds, if it is timed.
+    pub fn position_ms(&self) -> Option<u64> {
+        match self.timestamp.as_ref()? {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}

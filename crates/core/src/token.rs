@@ -1,0 +1,76 @@
+//! [`Token`]: an access token, its refresh token and when it expires.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// Who a token acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A user, from the authorization-code flow.
+    User,
+    /// The app alone, from client credentials (public resources only).
+    App,
+}
+
+/// A token pair as stored. Its `Debug` shows neither token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    /// The access token (a JWT of variable length).
+    pub access_token: Secret,
+    /// The single-use refresh token, if the service sent one.
+    pub refresh_token: Option<Secret>,
+    /// When the access token expires, in Unix seconds.
+    pub expires_at: i64,
+    /// Granted scope (usually empty).
+    #[serde(default)]
+    pub scope: String,
+    /// User or app token.
+    pub kind: TokenKind,
+    /// The client id it was issued to (a store shared by two apps must not mix tokens).
+    pub client_id: String,
+}
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Token {
+    /// Whether the access token is still good for at least `margin_secs`.
+    pub fn is_fresh(&self, margin_secs: i64) -> bool {
+        self.expires_at - margin_secs > now_unix()
+    }
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub access_token: Secret,
+    #[serde(default)]
+    pub refresh_token: Option<Secret>,
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+impl TokenResponse {
+    pub fn into_token(self, kind: TokenKind, client_id: &str) -> Token {
+        Token {
+            access_token: self.access_token,
+            refresh_token: self.refresh_token.filter(|r| !r.is_empty()),
+            // The live service says 3599; assume an hour when it says nothing.
+            expires_at: now_unix() + self.expires_in.unwrap_or(3600).max(0),
+            scope: self.scope.unwrap_or_default(),
+            kind,
+            client_id: client_id.to_string(),
+        }
+    }
+}
