@@ -117,7 +117,7 @@ fn without_url(e: &reqwest::Error) -> String {
 impl Client {
     /// Sends `req` with the token, retrying as the policy says. Returns 2xx and 3xx
     /// responses; everything else becomes an [`Error`].
-    pub(crate) async fn send(&self, req: Req) -> Result<Response> {
+    pub(crate) async fn send(&self, req: &Req) -> Result<Response> {
         let cfg = &self.inner.config;
         if !same_origin(&req.url, &cfg.api_base) {
             return Err(Error::ForeignOrigin {
@@ -217,10 +217,23 @@ impl Client {
         }
     }
 
-    /// Sends and decodes a JSON body.
+    /// Sends and decodes a JSON body. An idempotent request whose body broke off (a dropped
+    /// connection) is sent again, within the retry policy.
     pub(crate) async fn json<T: DeserializeOwned>(&self, req: Req) -> Result<T> {
-        let resp = self.send(req).await?;
-        self.decode(resp).await
+        let policy = &self.inner.config.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let resp = self.send(&req).await?;
+            match self.decode(resp).await {
+                Err(Error::Network { .. })
+                    if idempotent(&req.method) && attempt < policy.max_attempts =>
+                {
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub(crate) async fn decode<T: DeserializeOwned>(&self, resp: Response) -> Result<T> {
@@ -234,12 +247,12 @@ impl Client {
 
     /// Sends a request whose success has no body worth reading.
     pub(crate) async fn empty(&self, req: Req) -> Result<()> {
-        self.send(req).await.map(drop)
+        self.send(&req).await.map(drop)
     }
 
     /// The `Location` of a 302 answer (stream hops, `/resolve`, previews).
     pub(crate) async fn location(&self, req: Req) -> Result<Url> {
-        let resp = self.send(req).await?;
+        let resp = self.send(&req).await?;
         let url = strip_query(resp.url().as_str());
         let loc = resp
             .headers()

@@ -25,6 +25,9 @@ pub struct Token {
     pub refresh_token: Option<Secret>,
     /// When the access token expires, in Unix seconds.
     pub expires_at: i64,
+    /// When it was issued, in Unix seconds (0 when unknown).
+    #[serde(default)]
+    pub issued_at: i64,
     /// Granted scope (usually empty).
     #[serde(default)]
     pub scope: String,
@@ -43,9 +46,16 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 impl Token {
-    /// Whether the access token is still good for at least `margin_secs`.
+    /// Whether the access token is still good for at least `margin_secs` (or half its
+    /// lifetime, for tokens that live shorter than twice the margin).
     pub fn is_fresh(&self, margin_secs: i64) -> bool {
-        self.expires_at - margin_secs > now_unix()
+        let lifetime = self.expires_at - self.issued_at;
+        let margin = if self.issued_at > 0 {
+            margin_secs.min(lifetime / 2)
+        } else {
+            margin_secs
+        };
+        self.expires_at - margin > now_unix()
     }
 }
 
@@ -63,11 +73,13 @@ pub(crate) struct TokenResponse {
 
 impl TokenResponse {
     pub fn into_token(self, kind: TokenKind, client_id: &str) -> Token {
+        let now = now_unix();
         Token {
             access_token: self.access_token,
             refresh_token: self.refresh_token.filter(|r| !r.is_empty()),
             // The live service says 3599; assume an hour when it says nothing.
-            expires_at: now_unix() + self.expires_in.unwrap_or(3600).max(0),
+            expires_at: now + self.expires_in.unwrap_or(3600).max(0),
+            issued_at: now,
             scope: self.scope.unwrap_or_default(),
             kind,
             client_id: client_id.to_string(),

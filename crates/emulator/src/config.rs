@@ -63,6 +63,12 @@ pub struct EmulatorConfig {
     /// Largest accepted request body, in bytes (uploads); larger is answered 413.
     /// Default 500 MB, as the guide says.
     pub upload_limit: u64,
+    /// Serve `next_href` links on this origin instead of the API's, as a misbehaving or
+    /// hostile service might (clients must refuse to send their token there). Default `None`.
+    pub next_href_origin: Option<String>,
+    /// Make every page link to the same next page, the looping-`next_href` bug seen on the
+    /// live service. Default `false`.
+    pub repeat_next_href: bool,
     /// Port for the API origin (0 = any free port). The auth, CDN and web origins always
     /// take free ports.
     pub api_port: u16,
@@ -95,6 +101,8 @@ impl Default for EmulatorConfig {
             action_limit: None,
             max_followings: 2000,
             upload_limit: 500_000_000,
+            next_href_origin: None,
+            repeat_next_href: false,
             api_port: 0,
         }
     }

@@ -225,6 +225,18 @@ async fn step(mut st: BodyState) -> Option<(Result<Bytes, std::io::Error>, BodyS
     if st.done {
         return None;
     }
+    if let Some(limit) = st.faults.drop_after
+        && st.sent >= limit
+    {
+        // A body that ends in an error makes the server abort the connection. Give it a
+        // moment to flush what was sent, so the client sees a truncated body, not nothing.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        st.done = true;
+        return Some((
+            Err(std::io::Error::other("connection dropped by fault")),
+            st,
+        ));
+    }
     let mut chunk = match st.pending.take() {
         Some(c) => c,
         None => match st.inner.next().await? {
@@ -245,22 +257,11 @@ async fn step(mut st: BodyState) -> Option<(Result<Bytes, std::io::Error>, BodyS
             chunk = chunk.slice(..split);
         }
     }
-    if let Some(limit) = st.faults.drop_after {
-        let keep = limit.saturating_sub(st.sent) as usize;
-        if keep == 0 {
-            // A body that ends in an error makes the server abort the connection. Give it a
-            // moment to flush what was sent, so the client sees a truncated body, not nothing.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            st.done = true;
-            return Some((
-                Err(std::io::Error::other("connection dropped by fault")),
-                st,
-            ));
-        }
-        if chunk.len() > keep {
-            st.pending = None;
-            chunk = chunk.slice(..keep);
-        }
+    if let Some(limit) = st.faults.drop_after
+        && st.sent + chunk.len() as u64 > limit
+    {
+        st.pending = None;
+        chunk = chunk.slice(..(limit - st.sent) as usize);
     }
     let end = st.sent + chunk.len() as u64;
     if let Some((off, len)) = st.faults.corrupt

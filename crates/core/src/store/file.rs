@@ -176,6 +176,7 @@ mod tests {
             access_token: Secret::new(format!("access-{n}")),
             refresh_token: Some(Secret::new(format!("refresh-{n}"))),
             expires_at: 4_000_000_000,
+            issued_at: 0,
             scope: String::new(),
             kind: TokenKind::User,
             client_id: "c".into(),

@@ -216,7 +216,12 @@ pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>) -> ApiResult {
 
 /// The cursor link to the page starting at `next`.
 pub fn next_href(s: &Shared, path: &str, q: &Q, limit: usize, next: usize) -> String {
-    let mut href = format!("{}{path}?", s.origins.api);
+    let cfg = s.config();
+    let origin = cfg
+        .next_href_origin
+        .unwrap_or_else(|| s.origins.api.clone());
+    let next = if cfg.repeat_next_href { limit } else { next };
+    let mut href = format!("{origin}{path}?");
     for (k, v) in &q.0 {
         if ![
             "limit",
