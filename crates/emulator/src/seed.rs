@@ -120,6 +120,9 @@ pub fn seed() -> Store {
             user(id, &name, &format!("Listener {i}"), 3 + i as i64 % 300),
         );
         s.follows.insert((id, USER_LENA));
+        if i % 3 == 0 {
+            s.follows.insert((id, USER_ORBIT));
+        }
     }
 
     let mut t = track(

@@ -24,12 +24,21 @@ use crate::{Client, Error, Result, Secret, Token};
 
 /// One sign-in attempt: the URL to open, and the secrets to finish it with. Its `Debug`
 /// shows neither the verifier nor the state.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthorizationRequest {
     url: Url,
     state: Secret,
     verifier: Secret,
     redirect_uri: String,
+}
+
+impl std::fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &crate::error::strip_query(self.url.as_str()))
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>scplay</title>\
