@@ -1,7 +1,52 @@
 //! # scplay-player
 //!
-//! The low-latency streaming player of scplay: resolve a track's transcodings, fetch HLS or
-//! progressive media into a lock-free ring, decode and play. It builds on [`scplay_core`],
-//! re-exported here as [`core`] so a player needs one dependency.
+//! The low-latency streaming player of scplay: a Pi or kiosk calls [`Player::play`] and sound
+//! comes out at once, in a few MiB of memory.
+//!
+//! ```text
+//!  Player ──commands──► engine thread ──events──► subscribers
+//!                         │
+//!  plan: Track + /streams ──► StreamPlan (HLS AAC fMP4 | HLS MP3 | progressive MP3, preview?)
+//!                         │
+//!  fetch (tokio): playlist → init + first segment together → prefetch ──► byte ring (SPSC)
+//!                         │   reader waits when empty, EOF when the fetcher is done
+//!  decode (engine thread): symphonia → trim priming → f32 ──► PCM ring (SPSC, 200 ms)
+//!                         │
+//!  output: cpal callback (pop, silence-fill, gain ramp, atomics) | WAV | pipe | null
+//! ```
+//!
+//! - [`plan`]: `blocked` is refused before any media request, `preview` plays the 30 s preview
+//!   (and says so in [`PlayerEvent::Playing`]), otherwise AAC 160 → AAC 96 → MP3 HLS → a full
+//!   progressive MP3; encrypted (DRM) playlists are refused; stream URLs are followed with the
+//!   token, the CDN is fetched without it.
+//! - Every track event carries its attribution ([`TrackInfo`]): uploader, SoundCloud link
+//!   (the profile for private tracks) and artwork, as SoundCloud's terms ask.
+//! - Budgets ([`PlayerOptions`]): byte ring 512 KiB, PCM ring 200 ms, 2 segments prefetched;
+//!   memory does not grow with the track's length.
+//!
+//! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
+//! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
 
+mod decode;
+mod engine;
+mod error;
+mod events;
+pub mod fetch;
+pub mod hls;
+mod options;
+mod output;
+pub mod plan;
+mod player;
+pub mod ring;
+
+pub use error::PlayerError;
+pub use events::{PlayerEvent, StatsSnapshot};
+pub use options::{PlayerOptions, Prefer};
+pub use output::Format;
+#[cfg(feature = "cpal")]
+pub use output::cpal_sink::list_devices;
+pub use output::sink::{NullWriter, PipeWriter, SampleWriter, Sink};
+pub use output::wav::{WavWriter, read_wav};
+pub use plan::{Source, StreamPlan, Target, TrackInfo};
+pub use player::Player;
 pub use scplay_core as core;

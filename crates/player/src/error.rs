@@ -1,0 +1,77 @@
+//! [`PlayerError`]: the one error type of `scplay-player`.
+
+/// Why a track could not be played (or stopped playing).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlayerError {
+    /// The track's `access` is `blocked`: SoundCloud serves its metadata only.
+    #[error("\"{title}\" is blocked for playback outside SoundCloud")]
+    Blocked {
+        /// The track's title.
+        title: String,
+    },
+    /// The track has no stream this player can use.
+    #[error("no playable stream: {0}")]
+    NoStream(String),
+    /// The only streams are encrypted (DRM, `EXT-X-KEY` other than NONE).
+    #[error("the stream is encrypted ({method}); DRM streams cannot be played")]
+    Drm {
+        /// The `METHOD` of the key.
+        method: String,
+    },
+    /// The API refused or failed (including authentication and quotas).
+    #[error(transparent)]
+    Api(#[from] scplay_core::Error),
+    /// A media request failed with an HTTP status.
+    #[error("media request to {url} answered {status}")]
+    Http {
+        /// The URL, without its query (signatures).
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The network failed while fetching media.
+    #[error("network error fetching {url}: {message}")]
+    Network {
+        /// The URL, without its query.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// A playlist was malformed or hostile.
+    #[error("bad playlist from {url}: {message}")]
+    Playlist {
+        /// The URL, without its query.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The audio could not be decoded at all (unsupported codec, no audio track).
+    #[error("cannot decode the stream: {0}")]
+    Decode(String),
+    /// The audio output failed.
+    #[error("audio output: {0}")]
+    Output(String),
+    /// The thing to play is not a track, playlist, URN, id or media URL.
+    #[error("not something to play: {0}")]
+    InvalidTarget(String),
+}
+
+impl PlayerError {
+    /// Whether the track itself cannot be played (blocked, DRM only, no stream), as opposed
+    /// to a failure that may pass.
+    pub fn is_not_playable(&self) -> bool {
+        matches!(
+            self,
+            PlayerError::Blocked { .. } | PlayerError::Drm { .. } | PlayerError::NoStream(_)
+        )
+    }
+}
+
+/// A URL without its query (signed CDN URLs carry signatures there).
+pub(crate) fn shown(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}

@@ -1,0 +1,86 @@
+//! [`PlayerEvent`]s and [`Stats`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::plan::TrackInfo;
+
+/// What happened, in order. Every track event carries its attribution ([`TrackInfo`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerEvent {
+    /// Resolving and starting to fetch.
+    Loading(TrackInfo),
+    /// Waiting for data; `percent` of the start-up buffer is filled.
+    Buffering {
+        /// 0–100.
+        percent: u8,
+    },
+    /// The first audio reached the output.
+    Playing {
+        /// Attribution.
+        info: TrackInfo,
+        /// Whether this is the 30 s preview, not the full track.
+        preview: bool,
+        /// The stream kind (`hls_aac_160`, `hls_mp3_128`, `preview_mp3_128`, `direct`, …).
+        kind: String,
+    },
+    /// Paused.
+    Paused,
+    /// Resumed after a pause.
+    Resumed,
+    /// Playback position, in seconds.
+    Position(f64),
+    /// A seek finished; the new position in seconds.
+    Seeked(f64),
+    /// The output ran dry while more was expected.
+    Underrun,
+    /// The track played to its end.
+    EndOfTrack(TrackInfo),
+    /// Stopped before the end.
+    Stopped,
+    /// Playback failed; the message says why (see [`crate::Player::last_error`]).
+    Error(String),
+}
+
+/// Counters of a player, cumulative across tracks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub(crate) first_audio_us: AtomicU64,
+    pub(crate) underruns: AtomicU64,
+    pub(crate) bytes_fetched: AtomicU64,
+    pub(crate) url_refreshes: AtomicU64,
+    pub(crate) packets_skipped: AtomicU64,
+    pub(crate) media_requests: AtomicU64,
+}
+
+/// A copy of a player's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// From `play` to the first audio of the latest track.
+    pub time_to_first_audio: Option<Duration>,
+    /// Times the output ran dry.
+    pub underruns: u64,
+    /// Media bytes received.
+    pub bytes_fetched: u64,
+    /// Media requests made (playlists excluded).
+    pub media_requests: u64,
+    /// Signed URLs resolved again after they expired.
+    pub url_refreshes: u64,
+    /// Packets that failed to decode and were skipped.
+    pub packets_skipped: u64,
+}
+
+impl Stats {
+    /// A snapshot.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let us = self.first_audio_us.load(Ordering::Acquire);
+        StatsSnapshot {
+            time_to_first_audio: (us > 0).then(|| Duration::from_micros(us)),
+            underruns: self.underruns.load(Ordering::Acquire),
+            bytes_fetched: self.bytes_fetched.load(Ordering::Acquire),
+            media_requests: self.media_requests.load(Ordering::Acquire),
+            url_refreshes: self.url_refreshes.load(Ordering::Acquire),
+            packets_skipped: self.packets_skipped.load(Ordering::Acquire),
+        }
+    }
+}

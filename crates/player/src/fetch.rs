@@ -1,0 +1,236 @@
+//! Fetching (on tokio): playlists, HLS segments with the init segment and the first media
+//! segment requested together and the next ones prefetched, progressive files with Range;
+//! every byte goes into the byte ring. Media requests never carry credentials.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use url::Url;
+
+use crate::PlayerError;
+use crate::error::shown;
+use crate::hls::{self, MAX_PLAYLIST_BYTES, MediaPlaylist};
+use crate::ring::ByteProducer;
+
+/// The most one media segment may weigh.
+const MAX_SEGMENT_BYTES: usize = 32 << 20;
+
+/// Counters the fetcher updates.
+#[derive(Debug, Default)]
+pub struct FetchCounters {
+    /// Media bytes received.
+    pub bytes: AtomicU64,
+    /// Media requests made.
+    pub requests: AtomicU64,
+}
+
+fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
+    let mut message = e.to_string();
+    if let Some(u) = e.url() {
+        message = message.replace(u.as_str(), &shown(u));
+    }
+    PlayerError::Network {
+        url: shown(url),
+        message,
+    }
+}
+
+async fn get(
+    http: &reqwest::Client,
+    url: &Url,
+    limit: usize,
+    counters: Option<&FetchCounters>,
+) -> Result<Bytes, PlayerError> {
+    if let Some(c) = counters {
+        c.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    let resp = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| net(url, &e))?;
+    if !resp.status().is_success() {
+        return Err(PlayerError::Http {
+            url: shown(url),
+            status: resp.status().as_u16(),
+        });
+    }
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(PlayerError::Network {
+            url: shown(url),
+            message: format!("larger than {limit} bytes"),
+        });
+    }
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| net(url, &e))?;
+        if out.len() + chunk.len() > limit {
+            return Err(PlayerError::Network {
+                url: shown(url),
+                message: format!("larger than {limit} bytes"),
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    if let Some(c) = counters {
+        c.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Fetches and checks a media playlist.
+pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist, PlayerError> {
+    let bytes = get(http, url, MAX_PLAYLIST_BYTES, None).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| PlayerError::Playlist {
+        url: shown(url),
+        message: "not UTF-8".into(),
+    })?;
+    hls::parse(text, url)
+}
+
+/// The AAC priming (encoder delay) an fMP4 init segment's edit list declares, in samples.
+pub fn priming_from_init(init: &[u8]) -> u64 {
+    fn find(b: &[u8], mut at: usize, end: usize, path: &[&[u8; 4]]) -> Option<usize> {
+        let (first, rest) = path.split_first()?;
+        while at + 8 <= end {
+            let size = u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize;
+            if size < 8 || at + size > end {
+                return None;
+            }
+            if &b[at + 4..at + 8] == *first {
+                return if rest.is_empty() {
+                    Some(at)
+                } else {
+                    find(b, at + 8, at + size, rest)
+                };
+            }
+            at += size;
+        }
+        None
+    }
+    let Some(elst) = find(init, 0, init.len(), &[b"moov", b"trak", b"edts", b"elst"]) else {
+        return 0;
+    };
+    let version = init.get(elst + 8).copied().unwrap_or(0);
+    let value = if version == 1 {
+        init.get(elst + 24..elst + 32)
+            .and_then(|b| b.try_into().ok())
+            .map(i64::from_be_bytes)
+    } else {
+        init.get(elst + 20..elst + 24)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| i64::from(i32::from_be_bytes(b)))
+    };
+    value.filter(|v| (0..=1 << 20).contains(v)).unwrap_or(0) as u64
+}
+
+/// Writes segments `from..` of `playlist` (each preceded by its init segment where that
+/// changes) into `prod`. The init and the first media segment are requested together; up to
+/// `prefetch` further segments are in flight while one is written.
+pub async fn run_hls(
+    http: reqwest::Client,
+    playlist: MediaPlaylist,
+    from: usize,
+    mut prod: ByteProducer,
+    prefetch: usize,
+    counters: Arc<FetchCounters>,
+    priming: Arc<AtomicU64>,
+) -> Result<(), PlayerError> {
+    let segments = playlist.segments.get(from..).unwrap_or(&[]).to_vec();
+    let mut prev_init: Option<Url> = None;
+    let jobs: Vec<(Option<Url>, Url)> = segments
+        .iter()
+        .map(|s| {
+            let init = if s.init != prev_init {
+                s.init.clone()
+            } else {
+                None
+            };
+            prev_init = s.init.clone();
+            (init, s.url.clone())
+        })
+        .collect();
+    let mut results = stream::iter(jobs)
+        .map(|(init, seg)| {
+            let http = http.clone();
+            let counters = counters.clone();
+            async move {
+                let init_fut = async {
+                    match &init {
+                        Some(u) => get(&http, u, MAX_SEGMENT_BYTES, Some(&counters))
+                            .await
+                            .map(Some),
+                        None => Ok(None),
+                    }
+                };
+                let (init, seg) = tokio::join!(
+                    init_fut,
+                    get(&http, &seg, MAX_SEGMENT_BYTES, Some(&counters))
+                );
+                Ok::<_, PlayerError>((init?, seg?))
+            }
+        })
+        .buffered(prefetch + 1);
+    while let Some(r) = results.next().await {
+        let (init, seg) = r?;
+        if let Some(init) = init {
+            priming.store(priming_from_init(&init), Ordering::Release);
+            if prod.write_all(&init).await.is_err() {
+                return Ok(());
+            }
+        }
+        if prod.write_all(&seg).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file from byte `offset` on into `prod`, streaming (memory stays flat).
+pub async fn run_file(
+    http: reqwest::Client,
+    url: Url,
+    offset: u64,
+    mut prod: ByteProducer,
+    counters: Arc<FetchCounters>,
+) -> Result<(), PlayerError> {
+    let mut req = http.get(url.clone());
+    if offset > 0 {
+        req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+    }
+    counters.requests.fetch_add(1, Ordering::Relaxed);
+    let resp = req.send().await.map_err(|e| net(&url, &e))?;
+    let status = resp.status().as_u16();
+    if !(status == 200 || status == 206) {
+        return Err(PlayerError::Http {
+            url: shown(&url),
+            status,
+        });
+    }
+    let mut body = resp.bytes_stream();
+    // A server that ignored the Range sends the whole file: skip to the offset.
+    let mut skip = if offset > 0 && status == 200 {
+        offset
+    } else {
+        0
+    };
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| net(&url, &e))?;
+        counters
+            .bytes
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        let mut data = &chunk[..];
+        if skip > 0 {
+            let n = (skip as usize).min(data.len());
+            data = &data[n..];
+            skip -= n as u64;
+        }
+        if prod.write_all(data).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Media playlists, parsed with `hls_m3u8` behind checks that keep hostile input from
+//! panicking it (negative, NaN, infinite or huge `EXTINF`s are refused first, and any panic
+//! left is contained), with encrypted playlists refused and the current `EXT-X-MAP` carried
+//! to every segment after it.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::PlayerError;
+use crate::error::shown;
+
+/// The most a playlist may weigh, in bytes.
+pub const MAX_PLAYLIST_BYTES: usize = 4 << 20;
+
+/// One media segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Absolute URL.
+    pub url: Url,
+    /// Duration in seconds (`EXTINF`).
+    pub duration: f64,
+    /// The init segment (`EXT-X-MAP`) in force for it.
+    pub init: Option<Url>,
+}
+
+/// A parsed media playlist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaPlaylist {
+    /// Segments in order.
+    pub segments: Vec<Segment>,
+}
+
+impl MediaPlaylist {
+    /// Total duration in seconds.
+    pub fn duration(&self) -> f64 {
+        self.segments.iter().map(|s| s.duration).sum()
+    }
+
+    /// The segment holding `secs`, and the time its first sample stands for.
+    pub fn locate(&self, secs: f64) -> Option<(usize, f64)> {
+        let mut start = 0.0;
+        for (i, s) in self.segments.iter().enumerate() {
+            if secs < start + s.duration || i + 1 == self.segments.len() {
+                return Some((i, start));
+            }
+            start += s.duration;
+        }
+        None
+    }
+}
+
+fn bad(url: &Url, message: impl Into<String>) -> PlayerError {
+    PlayerError::Playlist {
+        url: shown(url),
+        message: message.into(),
+    }
+}
+
+/// Refuses what makes `hls_m3u8` panic, and encrypted playlists.
+fn precheck(text: &str, url: &Url) -> Result<(), PlayerError> {
+    if text.len() > MAX_PLAYLIST_BYTES {
+        return Err(bad(url, "playlist larger than 4 MiB"));
+    }
+    if !text.trim_start().starts_with("#EXTM3U") {
+        return Err(bad(url, "not an M3U8 playlist"));
+    }
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("#EXTINF:") {
+            let value = rest.split(',').next().unwrap_or("").trim();
+            let d: f64 = value
+                .parse()
+                .map_err(|_| bad(url, format!("bad EXTINF {value:?}")))?;
+            if !d.is_finite() || !(0.0..=86_400.0).contains(&d) {
+                return Err(bad(url, format!("EXTINF out of range: {value}")));
+            }
+        } else if let Some(rest) = line.strip_prefix("#EXT-X-TARGETDURATION:") {
+            let v: u64 = rest
+                .trim()
+                .parse()
+                .map_err(|_| bad(url, "bad EXT-X-TARGETDURATION"))?;
+            if v > 86_400 {
+                return Err(bad(url, "EXT-X-TARGETDURATION out of range"));
+            }
+        } else if let Some(rest) = line.strip_prefix("#EXT-X-KEY:") {
+            let method = rest
+                .split(',')
+                .find_map(|a| a.trim().strip_prefix("METHOD="))
+                .unwrap_or("")
+                .trim_matches('"');
+            if method != "NONE" {
+                return Err(PlayerError::Drm {
+                    method: method.to_string(),
+                });
+            }
+        } else if line.starts_with("#EXT-X-STREAM-INF") {
+            return Err(bad(url, "a master playlist, not a media playlist"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses a media playlist fetched from `url` (relative URIs resolve against it).
+pub fn parse(text: &str, url: &Url) -> Result<MediaPlaylist, PlayerError> {
+    precheck(text, url)?;
+    let parsed = std::panic::catch_unwind(|| {
+        hls_m3u8::MediaPlaylist::builder()
+            // The live service's segments run a little over the target (10.0078 s for 10).
+            .allowable_excess_duration(Duration::from_secs(2))
+            .parse(text)
+            .map(|pl| {
+                pl.segments
+                    .values()
+                    .map(|s| {
+                        (
+                            s.uri().to_string(),
+                            s.duration.duration().as_secs_f64(),
+                            s.map.as_ref().map(|m| m.uri().to_string()),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| e.to_string())
+    })
+    .map_err(|_| bad(url, "the playlist parser gave up on this input"))?
+    .map_err(|e| bad(url, e))?;
+    let mut segments = Vec::with_capacity(parsed.len());
+    let mut init: Option<Url> = None;
+    for (uri, duration, map) in parsed {
+        if let Some(m) = map {
+            init = Some(
+                url.join(&m)
+                    .map_err(|e| bad(url, format!("bad EXT-X-MAP URI: {e}")))?,
+            );
+        }
+        let seg = url
+            .join(&uri)
+            .map_err(|e| bad(url, format!("bad segment URI: {e}")))?;
+        if !matches!(seg.scheme(), "http" | "https") {
+            return Err(bad(url, "segment URIs must be http(s)"));
+        }
+        segments.push(Segment {
+            url: seg,
+            duration,
+            init: init.clone(),
+        });
+    }
+    if segments.is_empty() {
+        return Err(bad(url, "no segments"));
+    }
+    Ok(MediaPlaylist { segments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("http://cdn.test/a/playlist.m3u8?sig=1").unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn carries_the_map_and_resolves_relative_uris() {
+        let text = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:10\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:10.0078,\n0.m4s\n#EXTINF:10.0078,\n1.m4s\n#EXT-X-ENDLIST\n";
+        let pl = parse(text, &base()).expect("parses");
+        assert_eq!(pl.segments.len(), 2);
+        assert_eq!(
+            pl.segments[1].init.as_ref().map(Url::as_str),
+            Some("http://cdn.test/a/init.mp4")
+        );
+        assert_eq!(pl.segments[1].url.as_str(), "http://cdn.test/a/1.m4s");
+        assert_eq!(pl.locate(12.0), Some((1, 10.0078)));
+    }
+
+    #[test]
+    fn hostile_durations_and_keys_are_errors_not_panics() {
+        for extinf in ["-1", "NaN", "inf", "1e300", "abc", ""] {
+            let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:{extinf},\na.ts\n");
+            assert!(
+                matches!(parse(&text, &base()), Err(PlayerError::Playlist { .. })),
+                "{extinf}"
+            );
+        }
+        let drm = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://k\"\n#EXTINF:10,\na.m4s\n";
+        assert!(matches!(parse(drm, &base()), Err(PlayerError::Drm { .. })));
+        assert!(parse("not a playlist", &base()).is_err());
+        assert!(
+            parse(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:99999999999999999999\n",
+                &base()
+            )
+            .is_err()
+        );
+    }
+}

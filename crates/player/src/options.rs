@@ -1,0 +1,50 @@
+//! [`PlayerOptions`]: budgets and preferences, with documented defaults.
+
+use std::time::Duration;
+
+/// Which codec to try first when a track has several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prefer {
+    /// AAC HLS 160 → AAC HLS 96 → MP3 HLS 128 → full-length progressive MP3 (the default).
+    #[default]
+    Aac,
+    /// MP3 HLS 128 → AAC HLS 160 → AAC HLS 96 → full-length progressive MP3.
+    Mp3,
+}
+
+/// Player settings. `Default` gives the documented budgets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerOptions {
+    /// Codec preference. Default [`Prefer::Aac`].
+    pub prefer: Prefer,
+    /// Size of the ring between the network and the decoder, in bytes. Default 512 KiB.
+    pub byte_ring_bytes: usize,
+    /// Length of the ring between the decoder and the output. Default 200 ms.
+    pub pcm_ring: Duration,
+    /// HLS segments fetched ahead of the one being written. Default 2.
+    pub prefetch_segments: usize,
+    /// Initial volume, 0.0–1.0. Default 1.0.
+    pub volume: f32,
+    /// Length of the volume ramp on pause, resume, seek and stop (no clicks). Default 10 ms.
+    pub ramp: Duration,
+    /// Pace file, pipe and null sinks in real time instead of running as fast as possible.
+    /// Default `false`.
+    pub realtime: bool,
+    /// How often position events are sent. Default 250 ms of audio.
+    pub position_interval: Duration,
+}
+
+impl Default for PlayerOptions {
+    fn default() -> Self {
+        Self {
+            prefer: Prefer::Aac,
+            byte_ring_bytes: 512 * 1024,
+            pcm_ring: Duration::from_millis(200),
+            prefetch_segments: 2,
+            volume: 1.0,
+            ramp: Duration::from_millis(10),
+            realtime: false,
+            position_interval: Duration::from_millis(250),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The sound card through cpal. The callback only pops from the preallocated PCM ring, fills
+//! any shortfall with silence, applies the gain ramp and reports through atomics: no locks, no
+//! allocation, no logging.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use ringbuf::traits::{Consumer, Observer};
+
+use super::{Format, Gain, OutputStatus, PcmConsumer};
+use crate::PlayerError;
+
+/// A playing cpal stream (dropping it stops the device).
+pub(crate) struct CpalOutput {
+    _stream: cpal::Stream,
+}
+
+/// The output devices cpal can see, as `host:device` ids usable with [`crate::Sink::Cpal`].
+pub fn list_devices() -> Vec<String> {
+    let host = cpal::default_host();
+    let Ok(devices) = host.output_devices() else {
+        return Vec::new();
+    };
+    devices
+        .filter_map(|d| d.id().ok().map(|id| id.to_string()))
+        .collect()
+}
+
+fn open_device(name: Option<&str>) -> Result<cpal::Device, PlayerError> {
+    let host = cpal::default_host();
+    match name {
+        None => host
+            .default_output_device()
+            .ok_or_else(|| PlayerError::Output("no default audio output device".into())),
+        Some(n) => {
+            let id: cpal::DeviceId = n.parse().map_err(|e| {
+                PlayerError::Output(format!(
+                    "bad device id {n:?} (expected host:device, e.g. alsa:default): {e}"
+                ))
+            })?;
+            host.device_by_id(&id)
+                .ok_or_else(|| PlayerError::Output(format!("no audio device {n}")))
+        }
+    }
+}
+
+impl CpalOutput {
+    pub fn start(
+        device: Option<&str>,
+        format: Format,
+        mut cons: PcmConsumer,
+        status: Arc<OutputStatus>,
+        mut gain: Gain,
+    ) -> Result<Self, PlayerError> {
+        let dev = open_device(device)?;
+        let config = cpal::StreamConfig {
+            channels: format.channels,
+            sample_rate: format.rate,
+            buffer_size: cpal::BufferSize::Default,
+        };
+        let channels = usize::from(format.channels.max(1));
+        let st = status.clone();
+        let data = move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
+            if st.flush.swap(false, Ordering::AcqRel) {
+                let n = cons.occupied_len();
+                cons.skip(n);
+                gain.silence();
+            }
+            let paused = st.paused.load(Ordering::Acquire);
+            let target = if paused { 0.0 } else { st.volume() };
+            if paused && gain.is_silent(0.0) {
+                out.fill(0.0);
+                return;
+            }
+            let n = cons.pop_slice(out);
+            let n = n - n % channels;
+            out[n..].fill(0.0);
+            if n < out.len() {
+                if st.input_done.load(Ordering::Acquire) {
+                    st.drained.store(true, Ordering::Release);
+                } else {
+                    st.underruns.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            gain.apply(&mut out[..n], channels, target);
+            st.frames_played
+                .fetch_add((n / channels) as u64, Ordering::AcqRel);
+        };
+        let st = status.clone();
+        let on_error = move |_: cpal::Error| st.failed.store(true, Ordering::Release);
+        let stream = dev
+            .build_output_stream::<f32, _, _>(config, data, on_error, None)
+            .map_err(|e| {
+                PlayerError::Output(format!(
+                    "cannot open the audio device at {} Hz × {}: {e}",
+                    format.rate, format.channels
+                ))
+            })?;
+        stream
+            .play()
+            .map_err(|e| PlayerError::Output(format!("cannot start the audio device: {e}")))?;
+        Ok(Self { _stream: stream })
+    }
+}

@@ -1,0 +1,153 @@
+//! Starts the output for one stream: a thread that drains the PCM ring into a
+//! [`SampleWriter`] (as fast as possible, or paced in real time), or a cpal stream.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ringbuf::traits::{Consumer, Observer};
+
+use super::sink::SampleWriter;
+use super::{Format, Gain, OutputStatus, PcmConsumer};
+use crate::PlayerError;
+
+/// Where a player's audio goes between streams.
+pub(crate) enum SinkSlot {
+    /// A writer, lent to the output thread while a stream plays.
+    Writer(Option<Box<dyn SampleWriter>>),
+    /// A cpal device (by id, or the default).
+    #[cfg(feature = "cpal")]
+    Cpal(Option<String>),
+}
+
+/// A running output.
+pub(crate) enum Running {
+    Thread {
+        handle: JoinHandle<Box<dyn SampleWriter>>,
+        stop: Arc<AtomicBool>,
+    },
+    #[cfg(feature = "cpal")]
+    Cpal(super::cpal_sink::CpalOutput),
+}
+
+impl Running {
+    /// Stops now (queued audio is dropped) and gives the writer back.
+    pub fn stop(self, slot: &mut SinkSlot) {
+        match self {
+            Running::Thread { handle, stop } => {
+                stop.store(true, Ordering::Release);
+                if let (Ok(w), SinkSlot::Writer(s)) = (handle.join(), slot) {
+                    *s = Some(w);
+                }
+            }
+            #[cfg(feature = "cpal")]
+            Running::Cpal(c) => drop(c),
+        }
+    }
+}
+
+/// Starts output of a stream in `format` reading `cons`.
+pub(crate) fn start(
+    slot: &mut SinkSlot,
+    format: Format,
+    cons: PcmConsumer,
+    status: Arc<OutputStatus>,
+    ramp: Duration,
+    realtime: bool,
+) -> Result<Running, PlayerError> {
+    let ramp_frames = (ramp.as_secs_f64() * f64::from(format.rate)) as u32;
+    match slot {
+        SinkSlot::Writer(w) => {
+            let mut writer = w
+                .take()
+                .ok_or_else(|| PlayerError::Output("the sink is busy".into()))?;
+            if let Err(e) = writer.begin(format) {
+                *w = Some(writer);
+                return Err(PlayerError::Output(e.to_string()));
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let stop2 = stop.clone();
+            let handle = std::thread::Builder::new()
+                .name("scplay-output".into())
+                .spawn(move || {
+                    let gain = Gain::new(ramp_frames, status.volume());
+                    drain(writer, format, cons, status, stop2, gain, realtime)
+                })
+                .map_err(|e| PlayerError::Output(format!("cannot start the output thread: {e}")))?;
+            Ok(Running::Thread { handle, stop })
+        }
+        #[cfg(feature = "cpal")]
+        SinkSlot::Cpal(device) => {
+            let gain = Gain::new(ramp_frames, status.volume());
+            super::cpal_sink::CpalOutput::start(device.as_deref(), format, cons, status, gain)
+                .map(Running::Cpal)
+        }
+    }
+}
+
+fn drain(
+    mut writer: Box<dyn SampleWriter>,
+    format: Format,
+    mut cons: PcmConsumer,
+    status: Arc<OutputStatus>,
+    stop: Arc<AtomicBool>,
+    mut gain: Gain,
+    realtime: bool,
+) -> Box<dyn SampleWriter> {
+    let channels = usize::from(format.channels.max(1));
+    let mut buf = vec![0f32; 4096 * channels];
+    let started = Instant::now();
+    let mut frames: u64 = 0;
+    while !stop.load(Ordering::Acquire) {
+        if status.flush.swap(false, Ordering::AcqRel) {
+            let n = cons.occupied_len();
+            cons.skip(n);
+            gain.silence();
+        }
+        let target = if status.paused.load(Ordering::Acquire) {
+            0.0
+        } else {
+            status.volume()
+        };
+        if target == 0.0 && gain.is_silent(0.0) && status.paused.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        // Paced: never run ahead of the clock by more than a block.
+        let want = if realtime {
+            (4096 * channels).min(buf.len())
+        } else {
+            buf.len()
+        };
+        let n = cons.pop_slice(&mut buf[..want]);
+        let n = n - n % channels;
+        if n == 0 {
+            if status.input_done.load(Ordering::Acquire) && cons.is_empty() {
+                status.drained.store(true, Ordering::Release);
+            } else if !cons.write_is_held() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        gain.apply(&mut buf[..n], channels, target);
+        if writer.write(&buf[..n]).is_err() {
+            status.failed.store(true, Ordering::Release);
+            break;
+        }
+        let f = (n / channels) as u64;
+        frames += f;
+        status.frames_played.fetch_add(f, Ordering::AcqRel);
+        if realtime {
+            let due = Duration::from_secs_f64(frames as f64 / f64::from(format.rate));
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    if writer.end().is_err() {
+        status.failed.store(true, Ordering::Release);
+    }
+    writer
+}

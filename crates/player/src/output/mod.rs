@@ -1,0 +1,72 @@
+//! The output side: the PCM ring from the decoder, the state the output shares through
+//! atomics, the gain stage with its click-free ramp, and the sinks.
+
+pub(crate) mod driver;
+mod gain;
+pub mod sink;
+pub mod wav;
+
+#[cfg(feature = "cpal")]
+pub mod cpal_sink;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use ringbuf::HeapRb;
+use ringbuf::wrap::{Cons, Prod};
+
+pub(crate) use driver::start;
+pub(crate) use gain::Gain;
+
+/// Sample rate and channel count of a PCM stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    /// Frames per second.
+    pub rate: u32,
+    /// Interleaved channels.
+    pub channels: u16,
+}
+
+pub(crate) type PcmProducer = Prod<Arc<HeapRb<f32>>>;
+pub(crate) type PcmConsumer = Cons<Arc<HeapRb<f32>>>;
+
+/// A PCM ring holding `secs` of audio in `format` (interleaved f32).
+pub(crate) fn pcm_ring(format: Format, secs: f64) -> (PcmProducer, PcmConsumer) {
+    let frames = ((f64::from(format.rate) * secs).ceil() as usize).max(256);
+    let rb = Arc::new(HeapRb::new(frames * usize::from(format.channels.max(1))));
+    (Prod::new(rb.clone()), Cons::new(rb))
+}
+
+/// What the output and the engine share; lock-free, so the audio callback may touch it.
+#[derive(Debug, Default)]
+pub struct OutputStatus {
+    /// Frames handed to the device or file (silence excluded).
+    pub frames_played: AtomicU64,
+    /// Callbacks that found the ring short.
+    pub underruns: AtomicU64,
+    /// Paused: ramp to silence and stop consuming.
+    pub paused: AtomicBool,
+    /// Discard everything queued (after a seek or stop), then clear this flag.
+    pub flush: AtomicBool,
+    /// Target volume, as `f32::to_bits`.
+    pub volume_bits: AtomicU32,
+    /// The decoder has delivered its last sample for now.
+    pub input_done: AtomicBool,
+    /// `input_done` and the ring ran dry.
+    pub drained: AtomicBool,
+    /// The device or file failed.
+    pub failed: AtomicBool,
+}
+
+impl OutputStatus {
+    pub(crate) fn new(volume: f32) -> Arc<Self> {
+        let s = Self::default();
+        s.volume_bits
+            .store(volume.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+        Arc::new(s)
+    }
+
+    pub(crate) fn volume(&self) -> f32 {
+        f32::from_bits(self.volume_bits.load(Ordering::Relaxed))
+    }
+}

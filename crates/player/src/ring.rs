@@ -1,0 +1,246 @@
+//! The byte ring between the network and the decoder: a bounded lock-free SPSC ring
+//! (`ringbuf`), an async producer that waits for space, and a blocking reader for symphonia
+//! that waits for data and reports end-of-stream only once the producer is done.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
+use std::time::Duration;
+
+use ringbuf::HeapRb;
+use ringbuf::traits::{Consumer, Observer, Producer};
+use ringbuf::wrap::{Cons, Prod};
+use symphonia::core::io::MediaSource;
+use tokio::sync::Notify;
+
+type Rb = Arc<HeapRb<u8>>;
+
+struct Shared {
+    /// The reading thread, parked while the ring is empty.
+    reader: OnceLock<Thread>,
+    /// Woken when the reader made room.
+    space: Notify,
+    /// Set to make the reader return end-of-stream at once (stop, seek).
+    cancelled: AtomicBool,
+}
+
+/// The writing end (held by the fetch task). Dropping it ends the stream.
+pub struct ByteProducer {
+    prod: Prod<Rb>,
+    shared: Arc<Shared>,
+}
+
+/// The reading end (held by the decoder): `Read` + symphonia's `MediaSource`.
+pub struct ByteReader {
+    cons: Cons<Rb>,
+    shared: Arc<Shared>,
+}
+
+/// A cancel switch for a ring, usable from any thread.
+#[derive(Clone)]
+pub struct RingCancel(Arc<Shared>);
+
+impl RingCancel {
+    /// Makes the reader return end-of-stream and the producer stop.
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::Release);
+        self.0.space.notify_waiters();
+        if let Some(t) = self.0.reader.get() {
+            t.unpark();
+        }
+    }
+}
+
+/// A ring of `capacity` bytes.
+pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
+    let rb: Rb = Arc::new(HeapRb::new(capacity.max(1)));
+    let shared = Arc::new(Shared {
+        reader: OnceLock::new(),
+        space: Notify::new(),
+        cancelled: AtomicBool::new(false),
+    });
+    (
+        ByteProducer {
+            prod: Prod::new(rb.clone()),
+            shared: shared.clone(),
+        },
+        ByteReader {
+            cons: Cons::new(rb),
+            shared: shared.clone(),
+        },
+        RingCancel(shared),
+    )
+}
+
+/// The ring was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl ByteProducer {
+    /// Writes all of `data`, waiting for space as needed.
+    pub async fn write_all(&mut self, mut data: &[u8]) -> Result<(), Cancelled> {
+        while !data.is_empty() {
+            if self.shared.cancelled.load(Ordering::Acquire) {
+                return Err(Cancelled);
+            }
+            let n = self.prod.push_slice(data);
+            data = &data[n..];
+            if n > 0 {
+                self.wake_reader();
+            }
+            if !data.is_empty() {
+                // Wait for the reader; the timeout covers a wake-up that raced the check.
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(20), self.shared.space.notified())
+                        .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes that can be written without waiting.
+    pub fn vacant(&self) -> usize {
+        self.prod.vacant_len()
+    }
+
+    /// Whether the ring was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancelled.load(Ordering::Acquire)
+    }
+
+    fn wake_reader(&self) {
+        if let Some(t) = self.shared.reader.get() {
+            t.unpark();
+        }
+    }
+}
+
+impl Drop for ByteProducer {
+    fn drop(&mut self) {
+        // The reader sees the producer gone once it has drained the ring.
+        if let Some(t) = self.shared.reader.get() {
+            t.unpark();
+        }
+    }
+}
+
+impl ByteReader {
+    /// Bytes waiting in the ring.
+    pub fn available(&self) -> usize {
+        self.cons.occupied_len()
+    }
+}
+
+impl Read for ByteReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let _ = self.shared.reader.set(std::thread::current());
+        loop {
+            if self.shared.cancelled.load(Ordering::Acquire) {
+                return Ok(0);
+            }
+            let n = self.cons.pop_slice(buf);
+            if n > 0 {
+                self.shared.space.notify_one();
+                return Ok(n);
+            }
+            if !self.cons.write_is_held() {
+                // The producer is gone: drain what it wrote last, then end.
+                let n = self.cons.pop_slice(buf);
+                return Ok(n);
+            }
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    }
+}
+
+impl MediaSource for ByteReader {
+    fn is_seekable(&self) -> bool {
+        false
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl io::Seek for ByteReader {
+    fn seek(&mut self, _: io::SeekFrom) -> io::Result<u64> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a live stream is not seekable",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(data: Vec<u8>, chunks: Vec<usize>, capacity: usize, read_size: usize) -> Vec<u8> {
+        let (mut prod, mut reader, _) = byte_ring(capacity);
+        let reading = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; read_size.max(1)];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            out
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| e.to_string());
+        let Ok(rt) = rt else { return Vec::new() };
+        rt.block_on(async {
+            let mut rest = &data[..];
+            let mut i = 0;
+            while !rest.is_empty() {
+                let n = chunks
+                    .get(i % chunks.len().max(1))
+                    .copied()
+                    .unwrap_or(1)
+                    .clamp(1, rest.len());
+                prod.write_all(&rest[..n]).await.ok();
+                rest = &rest[n..];
+                i += 1;
+            }
+        });
+        drop(prod);
+        reading.join().unwrap_or_default()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn bytes_out_equal_bytes_in(
+            data in proptest::collection::vec(any::<u8>(), 0..20_000),
+            chunks in proptest::collection::vec(1usize..5000, 1..8),
+            capacity in 1usize..4096,
+            read_size in 1usize..3000,
+        ) {
+            prop_assert_eq!(run(data.clone(), chunks, capacity, read_size), data);
+        }
+    }
+
+    #[test]
+    fn cancel_ends_the_reader() {
+        let (prod, mut reader, cancel) = byte_ring(16);
+        let t = std::thread::spawn(move || {
+            let mut b = [0u8; 4];
+            reader.read(&mut b).ok()
+        });
+        std::thread::sleep(Duration::from_millis(30));
+        cancel.cancel();
+        assert_eq!(t.join().ok().flatten(), Some(0));
+        drop(prod);
+    }
+}

@@ -1,0 +1,165 @@
+//! Helpers for the player's end-to-end tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use scplay_core::{Client, RetryPolicy};
+use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_player::{Player, PlayerOptions, Sink, fetch, hls, read_wav};
+
+pub async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+pub fn client(emu: &Emulator) -> Client {
+    Client::builder()
+        .client_id(catalog::CLIENT_ID)
+        .client_secret(catalog::CLIENT_SECRET)
+        .api_base(emu.api_base())
+        .auth_base(emu.auth_base())
+        .web_base(emu.web_base())
+        .retry(RetryPolicy {
+            base_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap()
+}
+
+pub fn temp_wav(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scplay-player-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}.wav"))
+}
+
+/// Plays `target` to a WAV file and returns (rate, channels, samples).
+pub fn play_to_wav(
+    client: Option<Client>,
+    target: &str,
+    name: &str,
+    opts: PlayerOptions,
+) -> (u32, u16, Vec<f32>) {
+    let path = temp_wav(name);
+    let player = Player::new(client, Sink::Wav(path.clone()), opts).unwrap();
+    player.play(target).unwrap();
+    player.wait().unwrap_or_else(|e| panic!("{target}: {e}"));
+    drop(player);
+    let (f, s) = read_wav(&std::fs::read(&path).unwrap()).unwrap();
+    (f.rate, f.channels, s)
+}
+
+/// Downloads a whole rendition (HLS: init then every segment; else the file).
+pub async fn download(url: &str) -> (Vec<u8>, u64, &'static str) {
+    let http = reqwest::Client::new();
+    let u = url::Url::parse(url).unwrap();
+    if u.path().ends_with(".m3u8") {
+        let pl = fetch::playlist(&http, &u).await.unwrap();
+        let mut out = Vec::new();
+        let mut priming = 0;
+        let mut last_init = None;
+        for s in &pl.segments {
+            if s.init != last_init {
+                if let Some(i) = &s.init {
+                    let b = http
+                        .get(i.clone())
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
+                    priming = fetch::priming_from_init(&b);
+                    out.extend_from_slice(&b);
+                }
+                last_init = s.init.clone();
+            }
+            out.extend_from_slice(
+                &http
+                    .get(s.url.clone())
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap(),
+            );
+        }
+        let ext = if last_init.is_some() { "mp4" } else { "mp3" };
+        let _ = hls::MAX_PLAYLIST_BYTES;
+        (out, priming, ext)
+    } else {
+        (
+            http.get(u)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec(),
+            0,
+            "mp3",
+        )
+    }
+}
+
+/// The reference: the whole file decoded by symphonia in one go, priming trimmed.
+pub fn reference_decode(data: Vec<u8>, ext: &str, priming: u64) -> (u32, u16, Vec<f32>) {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+    use symphonia::core::meta::MetadataOptions;
+    let mss = MediaSourceStream::new(
+        Box::new(std::io::Cursor::new(data)),
+        MediaSourceStreamOptions::default(),
+    );
+    let mut hint = Hint::new();
+    hint.with_extension(ext);
+    let mut reader = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .unwrap();
+    let track = reader.default_track(TrackType::Audio).unwrap().clone();
+    let params = track
+        .codec_params
+        .as_ref()
+        .unwrap()
+        .audio()
+        .unwrap()
+        .clone();
+    let mut dec = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .unwrap();
+    let ch = params.channels.as_ref().unwrap().count();
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    while let Ok(Some(p)) = reader.next_packet() {
+        if let Ok(d) = dec.decode(&p) {
+            d.copy_to_vec_interleaved::<f32>(&mut buf);
+            out.extend_from_slice(&buf);
+        }
+    }
+    let skip = (priming as usize * ch).min(out.len());
+    (params.sample_rate.unwrap(), ch as u16, out.split_off(skip))
+}
+
+/// Signal-to-noise ratio of `got` against `want` over their common length, in dB.
+pub fn snr_db(want: &[f32], got: &[f32]) -> f64 {
+    let n = want.len().min(got.len());
+    let (mut sig, mut noise) = (0f64, 0f64);
+    for i in 0..n {
+        sig += f64::from(want[i]).powi(2);
+        noise += f64::from(want[i] - got[i]).powi(2);
+    }
+    if noise == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / noise).log10()
+    }
+}
