@@ -231,6 +231,14 @@ impl Engine {
         };
         let format = pipe.decoder.format();
         let (mut pcm, cons) = crate::output::pcm_ring(format, self.opts.pcm_ring.as_secs_f64());
+        // Prime the ring with the first block so the device does not start on an underrun.
+        match pipe.decoder.next() {
+            Ok(Some(block)) => {
+                pcm.push_slice(block);
+            }
+            Ok(None) => {}
+            Err(e) => return Outcome::Failed(e),
+        }
         let status = OutputStatus::new(self.volume);
         let output = match crate::output::start(
             &mut self.sink,
