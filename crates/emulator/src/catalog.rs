@@ -12,6 +12,7 @@
 //! | private, unlocked by [`SECRET_TOKEN_TRACK`] | [`TRACK_PRIVATE`] |
 //! | comments disabled | [`TRACK_NO_COMMENTS`] |
 //! | about 60 minutes | [`TRACK_HOUR`] |
+//! | about 3 minutes | [`TRACK_THREE_MINUTES`] |
 //! | DRM-protected AAC HLS only | [`TRACK_DRM`] |
 //! | the demo playlist's two short tracks | [`TRACK_DEMO_1`], [`TRACK_DEMO_2`] |
 //! | playlists | [`PLAYLIST_LENA`], [`PLAYLIST_DEMO`], [`PLAYLIST_SECRET`], [`PLAYLIST_ORBIT`] |
@@ -41,6 +42,8 @@ pub const TRACK_PRIVATE: u64 = 2005;
 pub const TRACK_NO_COMMENTS: u64 = 2006;
 /// Playable, about 60 minutes long.
 pub const TRACK_HOUR: u64 = 2007;
+/// Playable, about 3 minutes long (a typical track, for memory comparisons).
+pub const TRACK_THREE_MINUTES: u64 = 2009;
 /// Playable on paper, but its only stream is DRM-protected AAC HLS (`EXT-X-KEY` SAMPLE-AES).
 pub const TRACK_DRM: u64 = 2008;
 /// The demo playlist's first track (about 6 s).

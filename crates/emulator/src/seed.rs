@@ -204,6 +204,16 @@ pub fn seed() -> Store {
     s.tracks.insert(t.id, t);
 
     let mut t = track(
+        TRACK_THREE_MINUTES,
+        USER_LENA,
+        "Three Minutes",
+        main_media(7, true),
+        18,
+    );
+    t.genre = Some("Ambient".into());
+    s.tracks.insert(t.id, t);
+
+    let mut t = track(
         TRACK_DRM,
         USER_LENA,
         "Encrypted Edition",

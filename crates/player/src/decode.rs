@@ -1,46 +1,98 @@
-//! Decoding (on its own thread): symphonia reads the byte ring as one continuous stream
-//! across segments; AAC priming declared by the MP4 edit list is trimmed (symphonia leaves it),
-//! MP3 encoder delay and padding by symphonia's gapless mode; a bad packet is skipped and
-//! counted, never fatal.
+//! Decoding (on its own thread): one continuous stream across segments. AAC in fragmented
+//! MP4 goes through our streaming demuxer ([`crate::fmp4`]) with the edit list's priming
+//! trimmed (symphonia leaves it); MP3 and the rest through symphonia's readers, whose gapless
+//! mode trims MP3 encoder delay and padding. A bad packet is skipped and counted, never fatal.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{Cursor, Read};
 
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use crate::PlayerError;
+use crate::fmp4::{self, Fmp4Demuxer};
 use crate::output::Format;
 use crate::ring::ByteReader;
 
+type Input = std::io::Chain<Cursor<Vec<u8>>, ByteReader>;
+
+enum Demux {
+    /// AAC in fragmented MP4: our own streaming demuxer (flat memory).
+    Fmp4(Box<Fmp4Demuxer<Input>>),
+    /// Everything else (MP3, ADTS, …): symphonia's readers, and the track to decode.
+    Symphonia(Box<dyn FormatReader + 'static>, u32),
+}
+
 /// A decoder over a byte ring.
 pub struct Decoder {
-    reader: Box<dyn FormatReader + 'static>,
+    demux: Demux,
     dec: Box<dyn AudioDecoder>,
-    track_id: u32,
     format: Format,
     buf: Vec<f32>,
     /// Frames still to drop from the front (seek offset, priming).
     skip: u64,
-    priming: Arc<AtomicU64>,
-    priming_added: bool,
     /// Packets that failed to decode and were skipped.
     pub skipped_packets: u64,
 }
 
+fn format_of(params: &AudioCodecParameters) -> Result<Format, PlayerError> {
+    let rate = params
+        .sample_rate
+        .ok_or_else(|| PlayerError::Decode("unknown sample rate".into()))?;
+    let channels = params.channels.as_ref().map_or(0, |c| c.count()) as u16;
+    if channels == 0 || rate == 0 {
+        return Err(PlayerError::Decode("unknown channel layout".into()));
+    }
+    Ok(Format { rate, channels })
+}
+
+fn make_decoder(params: &AudioCodecParameters) -> Result<Box<dyn AudioDecoder>, PlayerError> {
+    symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| PlayerError::Decode(format!("unsupported codec: {e}")))
+}
+
 impl Decoder {
-    /// Probes the stream in `reader`. `ext` hints the container (`mp4`, `mp3`); `priming` is
-    /// read once the first samples decode (the fetcher learns it from the init segment).
-    pub fn open(
-        reader: ByteReader,
-        ext: Option<&str>,
-        priming: Arc<AtomicU64>,
-    ) -> Result<Self, PlayerError> {
-        let mss = MediaSourceStream::new(Box::new(reader), MediaSourceStreamOptions::default());
+    /// Opens the stream in `reader`: fragmented MP4 by our demuxer, anything else by
+    /// symphonia's probe (`ext` hints the container).
+    pub fn open(mut reader: ByteReader, ext: Option<&str>) -> Result<Self, PlayerError> {
+        let mut head = vec![0u8; 8];
+        let mut got = 0;
+        while got < head.len() {
+            let n = reader
+                .read(&mut head[got..])
+                .map_err(|e| PlayerError::Decode(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        head.truncate(got);
+        if got == 0 {
+            return Err(PlayerError::Decode("the stream is empty".into()));
+        }
+        let input: Input = Cursor::new(head.clone()).chain(reader);
+        if fmp4::sniff(&head) {
+            let demux = Fmp4Demuxer::new(input).map_err(|e| PlayerError::Decode(e.to_string()))?;
+            let params = demux.init.params.clone();
+            let skip = demux.init.priming;
+            return Ok(Self {
+                dec: make_decoder(&params)?,
+                format: format_of(&params)?,
+                demux: Demux::Fmp4(Box::new(demux)),
+                buf: Vec::with_capacity(8192),
+                skip,
+                skipped_packets: 0,
+            });
+        }
+        let mss = MediaSourceStream::new(
+            Box::new(ReadOnlySource::new(input)),
+            MediaSourceStreamOptions::default(),
+        );
         let mut hint = Hint::new();
         if let Some(e) = ext {
             hint.with_extension(e);
@@ -63,25 +115,12 @@ impl Decoder {
             .and_then(|p| p.audio())
             .ok_or_else(|| PlayerError::Decode("no audio codec parameters".into()))?
             .clone();
-        let dec = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| PlayerError::Decode(format!("unsupported codec: {e}")))?;
-        let rate = params
-            .sample_rate
-            .ok_or_else(|| PlayerError::Decode("unknown sample rate".into()))?;
-        let channels = params.channels.as_ref().map_or(0, |c| c.count()) as u16;
-        if channels == 0 || rate == 0 {
-            return Err(PlayerError::Decode("unknown channel layout".into()));
-        }
         Ok(Self {
-            reader,
-            dec,
-            track_id,
-            format: Format { rate, channels },
+            dec: make_decoder(&params)?,
+            format: format_of(&params)?,
+            demux: Demux::Symphonia(reader, track_id),
             buf: Vec::with_capacity(8192),
             skip: 0,
-            priming,
-            priming_added: false,
             skipped_packets: 0,
         })
     }
@@ -96,24 +135,39 @@ impl Decoder {
         self.skip += frames;
     }
 
+    fn next_packet(&mut self) -> Result<Option<Packet>, PlayerError> {
+        loop {
+            return match &mut self.demux {
+                Demux::Fmp4(d) => match (d.ts as i64, d.next_packet()) {
+                    (ts, Ok(Some(data))) => Ok(Some(Packet::new(
+                        0,
+                        ts.into(),
+                        1024u64.into(),
+                        data.to_vec(),
+                    ))),
+                    // The end, or the ring ended mid-box: the stream is over.
+                    (_, Ok(None) | Err(_)) => Ok(None),
+                },
+                Demux::Symphonia(reader, track_id) => match reader.next_packet() {
+                    Ok(Some(p)) if p.track_id == *track_id => Ok(Some(p)),
+                    Ok(Some(_)) => continue,
+                    Ok(None) | Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => Ok(None),
+                    Err(SymError::DecodeError(_)) => {
+                        self.skipped_packets += 1;
+                        continue;
+                    }
+                    Err(e) => Err(PlayerError::Decode(e.to_string())),
+                },
+            };
+        }
+    }
+
     /// The next block of interleaved samples, or `None` at the end of the stream.
     pub fn next(&mut self) -> Result<Option<&[f32]>, PlayerError> {
         loop {
-            let packet = match self.reader.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => return Ok(None),
-                // The ring ended in the middle of a packet: the stream is over.
-                Err(SymError::IoError(_)) => return Ok(None),
-                Err(SymError::DecodeError(_)) => {
-                    self.skipped_packets += 1;
-                    continue;
-                }
-                Err(SymError::ResetRequired) => return Ok(None),
-                Err(e) => return Err(PlayerError::Decode(e.to_string())),
+            let Some(packet) = self.next_packet()? else {
+                return Ok(None);
             };
-            if packet.track_id != self.track_id {
-                continue;
-            }
             let decoded = match self.dec.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
@@ -124,10 +178,6 @@ impl Decoder {
             };
             self.buf.clear();
             decoded.copy_to_vec_interleaved::<f32>(&mut self.buf);
-            if !self.priming_added {
-                self.priming_added = true;
-                self.skip += self.priming.load(Ordering::Acquire);
-            }
             let ch = usize::from(self.format.channels);
             let frames = (self.buf.len() / ch) as u64;
             if self.skip >= frames {

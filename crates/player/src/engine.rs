@@ -153,7 +153,6 @@ impl Engine {
         counters: &Arc<FetchCounters>,
     ) -> Result<Pipeline, PlayerError> {
         let (prod, reader, cancel) = byte_ring(self.opts.byte_ring_bytes);
-        let priming = Arc::new(AtomicU64::new(0));
         let (fetch, ext, skip_secs) = match &plan.source {
             Source::Hls { playlist, .. } => {
                 let (k, seg_start) = playlist.locate(at).unwrap_or((0, 0.0));
@@ -164,12 +163,11 @@ impl Engine {
                 };
                 let task = fetch::run_hls(
                     self.http.clone(),
-                    playlist.clone(),
+                    std::sync::Arc::clone(playlist),
                     k,
                     prod,
                     self.opts.prefetch_segments,
                     counters.clone(),
-                    priming.clone(),
                 );
                 (self.rt.spawn(task), ext, at - seg_start)
             }
@@ -194,7 +192,7 @@ impl Engine {
                 (self.rt.spawn(task), "mp3", skip)
             }
         };
-        match Decoder::open(reader, Some(ext), priming) {
+        match Decoder::open(reader, Some(ext)) {
             Ok(mut decoder) => {
                 let rate = f64::from(decoder.format().rate);
                 decoder.skip_frames((skip_secs.max(0.0) * rate).round() as u64);

@@ -91,72 +91,29 @@ pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist
     hls::parse(text, url)
 }
 
-/// The AAC priming (encoder delay) an fMP4 init segment's edit list declares, in samples.
-pub fn priming_from_init(init: &[u8]) -> u64 {
-    fn find(b: &[u8], mut at: usize, end: usize, path: &[&[u8; 4]]) -> Option<usize> {
-        let (first, rest) = path.split_first()?;
-        while at + 8 <= end {
-            let size = u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize;
-            if size < 8 || at + size > end {
-                return None;
-            }
-            if &b[at + 4..at + 8] == *first {
-                return if rest.is_empty() {
-                    Some(at)
-                } else {
-                    find(b, at + 8, at + size, rest)
-                };
-            }
-            at += size;
-        }
-        None
-    }
-    let Some(elst) = find(init, 0, init.len(), &[b"moov", b"trak", b"edts", b"elst"]) else {
-        return 0;
-    };
-    let version = init.get(elst + 8).copied().unwrap_or(0);
-    let value = if version == 1 {
-        init.get(elst + 24..elst + 32)
-            .and_then(|b| b.try_into().ok())
-            .map(i64::from_be_bytes)
-    } else {
-        init.get(elst + 20..elst + 24)
-            .and_then(|b| b.try_into().ok())
-            .map(|b| i64::from(i32::from_be_bytes(b)))
-    };
-    value.filter(|v| (0..=1 << 20).contains(v)).unwrap_or(0) as u64
-}
-
 /// Writes segments `from..` of `playlist` (each preceded by its init segment where that
 /// changes) into `prod`. The init and the first media segment are requested together; up to
 /// `prefetch` further segments are in flight while one is written.
 pub async fn run_hls(
     http: reqwest::Client,
-    playlist: MediaPlaylist,
+    playlist: Arc<MediaPlaylist>,
     from: usize,
     mut prod: ByteProducer,
     prefetch: usize,
     counters: Arc<FetchCounters>,
-    priming: Arc<AtomicU64>,
 ) -> Result<(), PlayerError> {
-    let segments = playlist.segments.get(from..).unwrap_or(&[]).to_vec();
-    let mut prev_init: Option<Url> = None;
-    let jobs: Vec<(Option<Url>, Url)> = segments
-        .iter()
-        .map(|s| {
-            let init = if s.init != prev_init {
-                s.init.clone()
+    let pl = playlist.clone();
+    let mut results = stream::iter(from..playlist.segments.len())
+        .map(move |i| {
+            let http = http.clone();
+            let counters = counters.clone();
+            let seg = pl.segments[i].clone();
+            // The init segment goes before the first segment and wherever it changes.
+            let init = if i == from || pl.segments[i - 1].init != seg.init {
+                seg.init.clone()
             } else {
                 None
             };
-            prev_init = s.init.clone();
-            (init, s.url.clone())
-        })
-        .collect();
-    let mut results = stream::iter(jobs)
-        .map(|(init, seg)| {
-            let http = http.clone();
-            let counters = counters.clone();
             async move {
                 let init_fut = async {
                     match &init {
@@ -168,7 +125,7 @@ pub async fn run_hls(
                 };
                 let (init, seg) = tokio::join!(
                     init_fut,
-                    get(&http, &seg, MAX_SEGMENT_BYTES, Some(&counters))
+                    get(&http, &seg.url, MAX_SEGMENT_BYTES, Some(&counters))
                 );
                 Ok::<_, PlayerError>((init?, seg?))
             }
@@ -176,11 +133,10 @@ pub async fn run_hls(
         .buffered(prefetch + 1);
     while let Some(r) = results.next().await {
         let (init, seg) = r?;
-        if let Some(init) = init {
-            priming.store(priming_from_init(&init), Ordering::Release);
-            if prod.write_all(&init).await.is_err() {
-                return Ok(());
-            }
+        if let Some(init) = init
+            && prod.write_all(&init).await.is_err()
+        {
+            return Ok(());
         }
         if prod.write_all(&seg).await.is_err() {
             return Ok(());

@@ -3,6 +3,7 @@
 //! left is contained), with encrypted playlists refused and the current `EXT-X-MAP` carried
 //! to every segment after it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -20,8 +21,8 @@ pub struct Segment {
     pub url: Url,
     /// Duration in seconds (`EXTINF`).
     pub duration: f64,
-    /// The init segment (`EXT-X-MAP`) in force for it.
-    pub init: Option<Url>,
+    /// The init segment (`EXT-X-MAP`) in force for it (shared by the segments it covers).
+    pub init: Option<Arc<Url>>,
 }
 
 /// A parsed media playlist.
@@ -126,13 +127,13 @@ pub fn parse(text: &str, url: &Url) -> Result<MediaPlaylist, PlayerError> {
     .map_err(|_| bad(url, "the playlist parser gave up on this input"))?
     .map_err(|e| bad(url, e))?;
     let mut segments = Vec::with_capacity(parsed.len());
-    let mut init: Option<Url> = None;
+    let mut init: Option<Arc<Url>> = None;
     for (uri, duration, map) in parsed {
         if let Some(m) = map {
-            init = Some(
+            init = Some(Arc::new(
                 url.join(&m)
                     .map_err(|e| bad(url, format!("bad EXT-X-MAP URI: {e}")))?,
-            );
+            ));
         }
         let seg = url
             .join(&uri)
@@ -166,7 +167,7 @@ mod tests {
         let pl = parse(text, &base()).expect("parses");
         assert_eq!(pl.segments.len(), 2);
         assert_eq!(
-            pl.segments[1].init.as_ref().map(Url::as_str),
+            pl.segments[1].init.as_deref().map(Url::as_str),
             Some("http://cdn.test/a/init.mp4")
         );
         assert_eq!(pl.segments[1].url.as_str(), "http://cdn.test/a/1.m4s");

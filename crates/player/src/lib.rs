@@ -32,6 +32,7 @@ mod engine;
 mod error;
 mod events;
 pub mod fetch;
+pub mod fmp4;
 pub mod hls;
 mod options;
 mod output;

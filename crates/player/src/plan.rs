@@ -101,7 +101,7 @@ pub enum Source {
         /// Its URL.
         url: Url,
         /// Its segments.
-        playlist: MediaPlaylist,
+        playlist: std::sync::Arc<MediaPlaylist>,
     },
     /// One file, fetched with HTTP Range.
     File {
@@ -186,7 +186,10 @@ pub async fn resolve_track(
         match fetch::playlist(http, &url).await {
             Ok(playlist) => {
                 return Ok(StreamPlan {
-                    source: Source::Hls { url, playlist },
+                    source: Source::Hls {
+                        url,
+                        playlist: playlist.into(),
+                    },
                     preview: false,
                     info,
                     kind: kind.into(),
@@ -225,7 +228,7 @@ pub async fn resolve_direct(http: &reqwest::Client, url: &Url) -> Result<StreamP
     let source = if url.path().ends_with(".m3u8") {
         Source::Hls {
             url: url.clone(),
-            playlist: fetch::playlist(http, url).await?,
+            playlist: fetch::playlist(http, url).await?.into(),
         }
     } else {
         Source::File { url: url.clone() }

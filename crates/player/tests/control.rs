@@ -10,7 +10,10 @@ use scplay_emulator::catalog;
 use scplay_player::{Player, PlayerEvent, PlayerOptions, Sink};
 
 fn realtime() -> PlayerOptions {
-    PlayerOptions { realtime: true, ..PlayerOptions::default() }
+    PlayerOptions {
+        realtime: true,
+        ..PlayerOptions::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,15 +33,24 @@ async fn pause_resume_and_stop_behave() {
         std::thread::sleep(Duration::from_millis(100));
         let paused_at = player.position();
         std::thread::sleep(Duration::from_millis(400));
-        assert!(player.position() <= paused_at + Duration::from_millis(20), "the position holds while paused");
+        assert!(
+            player.position() <= paused_at + Duration::from_millis(20),
+            "the position holds while paused"
+        );
         player.resume();
         std::thread::sleep(Duration::from_millis(400));
-        assert!(player.position() >= paused_at + Duration::from_millis(250), "it moves again");
+        assert!(
+            player.position() >= paused_at + Duration::from_millis(250),
+            "it moves again"
+        );
         player.stop();
         player.wait_timeout(Duration::from_secs(5)).unwrap();
         let seen: Vec<_> = events.try_iter().collect();
         for want in ["Playing", "Paused", "Resumed", "Stopped"] {
-            assert!(seen.iter().any(|e| format!("{e:?}").starts_with(want)), "{want} in {seen:?}");
+            assert!(
+                seen.iter().any(|e| format!("{e:?}").starts_with(want)),
+                "{want} in {seen:?}"
+            );
         }
         assert!(!seen.iter().any(|e| matches!(e, PlayerEvent::EndOfTrack(_))));
     })
@@ -53,7 +65,9 @@ async fn events_credit_the_uploader() {
     let (seen, stats) = tokio::task::spawn_blocking(move || {
         let player = Player::new(Some(c), Sink::Null, PlayerOptions::default()).unwrap();
         let events = player.events();
-        player.play("https://soundcloud.com/scplay-demo/first-light").unwrap();
+        player
+            .play("https://soundcloud.com/scplay-demo/first-light")
+            .unwrap();
         player.wait().unwrap();
         (events.try_iter().collect::<Vec<_>>(), player.stats())
     })
@@ -62,21 +76,37 @@ async fn events_credit_the_uploader() {
     let info = seen
         .iter()
         .find_map(|e| match e {
-            PlayerEvent::Playing { info, preview: false, .. } => Some(info.clone()),
+            PlayerEvent::Playing {
+                info,
+                preview: false,
+                ..
+            } => Some(info.clone()),
             _ => None,
         })
         .unwrap();
     assert_eq!(info.uploader.as_deref(), Some("scplay-demo"));
-    assert_eq!(info.link.as_deref(), Some("https://soundcloud.com/scplay-demo/first-light"));
-    assert!(seen.iter().any(|e| matches!(e, PlayerEvent::EndOfTrack(i) if i.title.as_deref() == Some("First Light"))));
-    assert!(stats.time_to_first_audio.is_some() && stats.bytes_fetched > 100_000 && stats.packets_skipped == 0);
+    assert_eq!(
+        info.link.as_deref(),
+        Some("https://soundcloud.com/scplay-demo/first-light")
+    );
+    assert!(seen.iter().any(
+        |e| matches!(e, PlayerEvent::EndOfTrack(i) if i.title.as_deref() == Some("First Light"))
+    ));
+    assert!(
+        stats.time_to_first_audio.is_some()
+            && stats.bytes_fetched > 100_000
+            && stats.packets_skipped == 0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_tracks_credit_the_profile() {
     let emu = emulator().await;
     let c = client(&emu);
-    let url = format!("https://soundcloud.com/lena-tide/secret-sketch/{}", catalog::SECRET_TOKEN_TRACK);
+    let url = format!(
+        "https://soundcloud.com/lena-tide/secret-sketch/{}",
+        catalog::SECRET_TOKEN_TRACK
+    );
     let seen = tokio::task::spawn_blocking(move || {
         let player = Player::new(Some(c), Sink::Null, PlayerOptions::default()).unwrap();
         let events = player.events();
@@ -92,12 +122,36 @@ async fn private_tracks_credit_the_profile() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volume_scales_the_output() {
     let emu = emulator().await;
-    let url = emu.sign_cdn_path(&format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_DEMO_1), Duration::from_secs(300));
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_DEMO_1),
+        Duration::from_secs(300),
+    );
     let url2 = url.clone();
-    let full = tokio::task::spawn_blocking(move || play_to_wav(None, &url, "vol-full", PlayerOptions::default())).await.unwrap();
-    let half = tokio::task::spawn_blocking(move || play_to_wav(None, &url2, "vol-half", PlayerOptions { volume: 0.5, ..PlayerOptions::default() })).await.unwrap();
+    let full = tokio::task::spawn_blocking(move || {
+        play_to_wav(None, &url, "vol-full", PlayerOptions::default())
+    })
+    .await
+    .unwrap();
+    let half = tokio::task::spawn_blocking(move || {
+        play_to_wav(
+            None,
+            &url2,
+            "vol-half",
+            PlayerOptions {
+                volume: 0.5,
+                ..PlayerOptions::default()
+            },
+        )
+    })
+    .await
+    .unwrap();
     assert_eq!(full.2.len(), half.2.len());
-    assert!(full.2.iter().zip(&half.2).all(|(a, b)| (a * 0.5 - b).abs() < 1e-6));
+    assert!(
+        full.2
+            .iter()
+            .zip(&half.2)
+            .all(|(a, b)| (a * 0.5 - b).abs() < 1e-6)
+    );
 }
 
 #[test]

@@ -62,14 +62,14 @@ pub async fn download(url: &str) -> (Vec<u8>, u64, &'static str) {
             if s.init != last_init {
                 if let Some(i) = &s.init {
                     let b = http
-                        .get(i.clone())
+                        .get((**i).clone())
                         .send()
                         .await
                         .unwrap()
                         .bytes()
                         .await
                         .unwrap();
-                    priming = fetch::priming_from_init(&b);
+                    priming = scplay_player::fmp4::priming(&b);
                     out.extend_from_slice(&b);
                 }
                 last_init = s.init.clone();

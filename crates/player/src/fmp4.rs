@@ -1,0 +1,368 @@
+//! A streaming demuxer for AAC in fragmented MP4 (CMAF): the init segment's `moov` gives the
+//! codec configuration and the priming (edit list); each `moof` + `mdat` gives packets, and is
+//! forgotten once read, so memory stays flat however long the stream (symphonia's MP4 reader
+//! keeps every fragment's tables, about 5 KiB per 10 s segment).
+
+use std::io::{self, Read};
+
+use symphonia::core::audio::{Channels, Position};
+use symphonia::core::codecs::audio::AudioCodecParameters;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
+
+/// Largest `moov` or `moof` accepted, in bytes.
+const MAX_META_BOX: u64 = 1 << 20;
+/// Largest `mdat` accepted, in bytes.
+const MAX_MDAT: u64 = 32 << 20;
+
+/// The first bytes of a stream that this demuxer handles.
+pub fn sniff(head: &[u8]) -> bool {
+    head.get(4..8)
+        .is_some_and(|t| matches!(t, b"ftyp" | b"styp" | b"moov"))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Child boxes of `b[range]`: (type, payload start, end).
+fn children(b: &[u8], start: usize, end: usize) -> Vec<([u8; 4], usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = start;
+    while at + 8 <= end {
+        let Some(size) = be32(b, at) else { break };
+        let (size, header) = match size {
+            1 => match be64(b, at + 8) {
+                Some(s) => (s as usize, 16),
+                None => break,
+            },
+            0 => (end - at, 8),
+            s => (s as usize, 8),
+        };
+        if size < header || at + size > end {
+            break;
+        }
+        let mut t = [0; 4];
+        t.copy_from_slice(&b[at + 4..at + 8]);
+        out.push((t, at + header, at + size));
+        at += size;
+    }
+    out
+}
+
+fn child(b: &[u8], start: usize, end: usize, path: &[&[u8; 4]]) -> Option<(usize, usize)> {
+    let (first, rest) = path.split_first()?;
+    let (_, s, e) = children(b, start, end)
+        .into_iter()
+        .find(|(t, _, _)| t == *first)?;
+    if rest.is_empty() {
+        Some((s, e))
+    } else {
+        child(b, s, e, rest)
+    }
+}
+
+/// The priming samples an init segment's edit list declares (0 when none).
+pub fn priming(init: &[u8]) -> u64 {
+    let Some((moov_s, moov_e)) = child(init, 0, init.len(), &[b"moov"]) else {
+        return 0;
+    };
+    parse_priming(init, moov_s, moov_e)
+}
+
+fn parse_priming(b: &[u8], s: usize, e: usize) -> u64 {
+    let Some((es, _)) = child(b, s, e, &[b"trak", b"edts", b"elst"]) else {
+        return 0;
+    };
+    let v = if b.get(es) == Some(&1) {
+        be64(b, es + 16).map(|v| v as i64)
+    } else {
+        be32(b, es + 12).map(|v| i64::from(v as i32))
+    };
+    v.filter(|v| (0..=1 << 20).contains(v)).unwrap_or(0) as u64
+}
+
+/// Finds `esds`' DecoderSpecificInfo (the AudioSpecificConfig).
+fn audio_specific_config(esds: &[u8]) -> Option<Vec<u8>> {
+    // Skip version/flags, then walk descriptors: tag, variable-length size.
+    let mut at = 4;
+    let read_len = |at: &mut usize| -> Option<usize> {
+        let mut len = 0usize;
+        for _ in 0..4 {
+            let b = *esds.get(*at)?;
+            *at += 1;
+            len = (len << 7) | usize::from(b & 0x7F);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        Some(len)
+    };
+    while at < esds.len() {
+        let tag = esds[at];
+        at += 1;
+        let len = read_len(&mut at)?;
+        match tag {
+            0x03 => at += 3,  // ES_Descriptor: ES_ID(2) + flags(1); assume no optional fields
+            0x04 => at += 13, // DecoderConfigDescriptor fixed part
+            0x05 => return esds.get(at..at + len).map(<[u8]>::to_vec),
+            _ => at += len,
+        }
+    }
+    None
+}
+
+/// Codec configuration from an init segment.
+#[derive(Debug, Clone)]
+pub struct InitInfo {
+    /// Codec parameters for symphonia's AAC decoder.
+    pub params: AudioCodecParameters,
+    /// Samples of encoder delay to trim from the front.
+    pub priming: u64,
+    default_sample_size: u32,
+}
+
+fn parse_moov(b: &[u8]) -> io::Result<InitInfo> {
+    let bad = |m: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("fMP4 init segment: {m}"),
+        )
+    };
+    let (trak_s, trak_e) = child(b, 0, b.len(), &[b"trak"]).ok_or_else(|| bad("no trak"))?;
+    let (stsd_s, stsd_e) = child(b, trak_s, trak_e, &[b"mdia", b"minf", b"stbl", b"stsd"])
+        .ok_or_else(|| bad("no stsd"))?;
+    // stsd: version/flags(4) + entry_count(4), then sample entries.
+    let (t, es, ee) = children(b, stsd_s + 8, stsd_e)
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("empty stsd"))?;
+    if &t != b"mp4a" {
+        return Err(bad("not AAC (mp4a)"));
+    }
+    // AudioSampleEntry: reserved(6) + dref(2) + reserved(8) + channels(2) + size(2) + pre(2)
+    // + reserved(2) + rate(4, 16.16), then child boxes.
+    let channels = b
+        .get(es + 16..es + 18)
+        .map_or(2, |c| u16::from_be_bytes([c[0], c[1]]));
+    let rate = be32(b, es + 24).map_or(0, |r| r >> 16);
+    let (ds, de) = child(b, es + 28, ee, &[b"esds"]).ok_or_else(|| bad("no esds"))?;
+    let asc = audio_specific_config(&b[ds..de]).ok_or_else(|| bad("no AudioSpecificConfig"))?;
+    let mut params = AudioCodecParameters::new();
+    params
+        .for_codec(CODEC_ID_AAC)
+        .with_extra_data(asc.into_boxed_slice());
+    if rate > 0 {
+        params.with_sample_rate(rate);
+    }
+    if let Some(p) = Position::from_count(u32::from(channels.max(1))) {
+        params.with_channels(Channels::Positioned(p));
+    }
+    let default_sample_size = child(b, 0, b.len(), &[b"mvex", b"trex"])
+        .and_then(|(s, _)| be32(b, s + 16))
+        .unwrap_or(0);
+    Ok(InitInfo {
+        params,
+        priming: parse_priming(b, 0, b.len()),
+        default_sample_size,
+    })
+}
+
+/// Sample sizes of one `moof`.
+fn parse_moof(b: &[u8], default_size: u32) -> Vec<u32> {
+    let mut sizes = Vec::new();
+    for (t, s, e) in children(b, 0, b.len()) {
+        if &t != b"traf" {
+            continue;
+        }
+        let mut size_default = default_size;
+        for (ct, cs, _) in children(b, s, e) {
+            match &ct {
+                b"tfhd" => {
+                    let flags = be32(b, cs).unwrap_or(0) & 0xFF_FFFF;
+                    let mut at = cs + 8;
+                    for (bit, width) in [(0x1, 8), (0x2, 4), (0x8, 4)] {
+                        if flags & bit != 0 {
+                            at += width;
+                        }
+                    }
+                    if flags & 0x10 != 0 {
+                        size_default = be32(b, at).unwrap_or(size_default);
+                    }
+                }
+                b"trun" => {
+                    let flags = be32(b, cs).unwrap_or(0) & 0xFF_FFFF;
+                    let count = be32(b, cs + 4).unwrap_or(0).min(1 << 16);
+                    let mut at = cs + 8;
+                    if flags & 0x1 != 0 {
+                        at += 4;
+                    }
+                    if flags & 0x4 != 0 {
+                        at += 4;
+                    }
+                    let per = [0x100, 0x200, 0x400, 0x800]
+                        .iter()
+                        .filter(|f| flags & **f != 0)
+                        .count()
+                        * 4;
+                    for i in 0..count as usize {
+                        let mut field = at + i * per;
+                        if flags & 0x100 != 0 {
+                            field += 4;
+                        }
+                        let size = if flags & 0x200 != 0 {
+                            be32(b, field).unwrap_or(0)
+                        } else {
+                            size_default
+                        };
+                        sizes.push(size);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    sizes
+}
+
+/// Reads boxes from a byte stream and yields AAC packets.
+pub struct Fmp4Demuxer<R> {
+    inner: R,
+    /// The codec configuration (from the first `moov`).
+    pub init: InitInfo,
+    sizes: Vec<u32>,
+    mdat: Vec<u8>,
+    /// Next packet: index into `sizes` and offset into `mdat`.
+    next: (usize, usize),
+    /// Decode timestamp of the next packet, in samples.
+    pub ts: u64,
+}
+
+fn read_header<R: Read>(r: &mut R) -> io::Result<Option<([u8; 4], u64)>> {
+    let mut h = [0u8; 8];
+    let mut got = 0;
+    while got < 8 {
+        let n = r.read(&mut h[got..])?;
+        if n == 0 {
+            return if got == 0 {
+                Ok(None)
+            } else {
+                Err(io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        got += n;
+    }
+    let mut t = [0; 4];
+    t.copy_from_slice(&h[4..8]);
+    let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+    let payload = match size {
+        1 => {
+            let mut l = [0u8; 8];
+            r.read_exact(&mut l)?;
+            u64::from_be_bytes(l)
+                .checked_sub(16)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad box size"))?
+        }
+        0 => u64::MAX,
+        s => s
+            .checked_sub(8)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad box size"))?,
+    };
+    Ok(Some((t, payload)))
+}
+
+fn read_payload<R: Read>(r: &mut R, len: u64, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    if len > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("MP4 box of {len} bytes exceeds {limit}"),
+        ));
+    }
+    buf.clear();
+    buf.resize(len as usize, 0);
+    r.read_exact(buf)
+}
+
+fn skip<R: Read>(r: &mut R, len: u64) -> io::Result<()> {
+    let copied = io::copy(&mut r.take(len), &mut io::sink())?;
+    if copied < len {
+        Err(io::ErrorKind::UnexpectedEof.into())
+    } else {
+        Ok(())
+    }
+}
+
+impl<R: Read> Fmp4Demuxer<R> {
+    /// Reads up to and including the first `moov`.
+    pub fn new(mut inner: R) -> io::Result<Self> {
+        let mut buf = Vec::new();
+        loop {
+            let Some((t, len)) = read_header(&mut inner)? else {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "stream ended before the init segment",
+                ));
+            };
+            if &t == b"moov" {
+                read_payload(&mut inner, len, MAX_META_BOX, &mut buf)?;
+                let init = parse_moov(&buf)?;
+                return Ok(Self {
+                    inner,
+                    init,
+                    sizes: Vec::new(),
+                    mdat: Vec::new(),
+                    next: (0, 0),
+                    ts: 0,
+                });
+            }
+            skip(&mut inner, len)?;
+        }
+    }
+
+    /// The next packet's bytes, or `None` at the end of the stream.
+    pub fn next_packet(&mut self) -> io::Result<Option<&[u8]>> {
+        loop {
+            let (i, off) = self.next;
+            if i < self.sizes.len() && !self.mdat.is_empty() {
+                let size = self.sizes[i] as usize;
+                let end = off + size;
+                if end > self.mdat.len() {
+                    // Sizes beyond the data: drop the rest of this fragment.
+                    self.sizes.clear();
+                    continue;
+                }
+                self.next = (i + 1, end);
+                self.ts += 1024;
+                return Ok(Some(&self.mdat[off..end]));
+            }
+            let mut buf = std::mem::take(&mut self.mdat);
+            let Some((t, len)) = read_header(&mut self.inner)? else {
+                return Ok(None);
+            };
+            match &t {
+                b"moof" => {
+                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
+                    self.sizes = parse_moof(&buf, self.init.default_sample_size);
+                    buf.clear();
+                    self.mdat = buf;
+                    self.next = (0, 0);
+                }
+                b"mdat" => {
+                    read_payload(&mut self.inner, len, MAX_MDAT, &mut buf)?;
+                    self.mdat = buf;
+                    self.next = (0, 0);
+                }
+                b"moov" => {
+                    // A new init segment (a discontinuity): take its configuration.
+                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
+                    self.init = parse_moov(&buf)?;
+                    self.mdat.clear();
+                }
+                _ => skip(&mut self.inner, len)?,
+            }
+        }
+    }
+}
