@@ -228,6 +228,7 @@ impl Engine {
             Err(e) => return Outcome::Failed(e),
         };
         let format = pipe.decoder.format();
+        shared.emit(PlayerEvent::Buffering { percent: 0 });
         let (mut pcm, cons) = crate::output::pcm_ring(format, self.opts.pcm_ring.as_secs_f64());
         // Prime the ring with the first block so the device does not start on an underrun.
         match pipe.decoder.next() {
@@ -237,6 +238,7 @@ impl Engine {
             Ok(None) => {}
             Err(e) => return Outcome::Failed(e),
         }
+        shared.emit(PlayerEvent::Buffering { percent: 100 });
         let status = OutputStatus::new(self.volume);
         let output = match crate::output::start(
             &mut self.sink,
@@ -260,6 +262,7 @@ impl Engine {
             format,
             started,
             generation: 0,
+            underruns: 0,
         };
         let outcome = loop {
             if let Some(o) =
@@ -409,6 +412,8 @@ struct Tracking {
     started: Instant,
     /// Bumped by every seek: samples decoded before it are stale.
     generation: u64,
+    /// Underruns already reported.
+    underruns: u64,
 }
 
 async fn content_length(http: &reqwest::Client, url: &url::Url) -> Option<u64> {
@@ -527,6 +532,12 @@ impl Engine {
                 preview: plan.preview,
                 kind: plan.kind.clone(),
             });
+        }
+        let underruns = status.underruns.load(Ordering::Acquire);
+        if underruns > t.underruns && !status.paused.load(Ordering::Acquire) {
+            t.underruns = underruns;
+            self.shared.emit(PlayerEvent::Underrun);
+            self.shared.emit(PlayerEvent::Buffering { percent: 0 });
         }
         let pos = t.at + played.saturating_sub(t.base_frames) as f64 / f64::from(t.format.rate);
         self.shared

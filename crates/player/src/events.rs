@@ -10,7 +10,8 @@ use crate::plan::TrackInfo;
 pub enum PlayerEvent {
     /// Resolving and starting to fetch.
     Loading(TrackInfo),
-    /// Waiting for data; `percent` of the start-up buffer is filled.
+    /// Waiting for data: `percent` 0 when the start-up buffer (or, after an underrun, the
+    /// output) is empty, 100 once audio is ready.
     Buffering {
         /// 0–100.
         percent: u8,
