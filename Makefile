@@ -10,7 +10,7 @@ deps:
 	fi
 
 demo: deps
-	cargo run --release -p scplay-emulator -- --demo
+	cargo run --release --example play -- --demo
 
 test: deps
 	cargo test --workspace

@@ -1,0 +1,179 @@
+//! The `play` example, spawned as a user would run it, against the emulator.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+
+/// The built example (cargo test builds examples next to the test binaries).
+fn play_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("play{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "build the example first: {}", bin.display());
+    bin
+}
+
+fn play(emu: &Emulator, args: &[&str]) -> Output {
+    Command::new(play_bin())
+        .args([
+            "--api-base",
+            emu.api_base(),
+            "--auth-base",
+            emu.auth_base(),
+            "--client-id",
+            catalog::CLIENT_ID,
+        ])
+        .args(args)
+        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id())),
+        )
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+fn wav_secs(path: &std::path::Path) -> f64 {
+    let (f, s) = scplay::player::read_wav(&std::fs::read(path).unwrap()).unwrap();
+    s.len() as f64 / f64::from(f.channels) / f64::from(f.rate)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_target_form_plays() {
+    let emu = emulator().await;
+    let dir = std::env::temp_dir().join(format!("scplay-cli-targets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let direct = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_DEMO_1),
+        Duration::from_secs(300),
+    );
+    for (name, target, secs) in [
+        ("url", "https://soundcloud.com/scplay-demo/first-light", 6.0),
+        ("urn", "soundcloud:tracks:2102", 8.0),
+        ("id", "2101", 6.0),
+        ("direct", direct.as_str(), 6.0),
+        (
+            "set",
+            "https://soundcloud.com/scplay-demo/sets/scplay-demo",
+            14.0,
+        ),
+    ] {
+        let wav = dir.join(format!("{name}.wav"));
+        let sink = format!("wav:{}", wav.display());
+        let o = tokio::task::block_in_place(|| play(&emu, &["--sink", &sink, target]));
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let got = wav_secs(&wav);
+        assert!((got - secs).abs() < 0.3, "{name}: {got} s");
+        if name != "direct" {
+            assert!(
+                stderr(&o).contains("scplay-demo"),
+                "{name}: credits the uploader: {}",
+                stderr(&o)
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinks_pipe_null_and_json() {
+    let emu = emulator().await;
+    let o = tokio::task::block_in_place(|| play(&emu, &["--sink", "pipe", "2101"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let frames = o.stdout.len() / 8;
+    assert!(
+        (frames as f64 / 44_100.0 - 6.0).abs() < 0.3,
+        "pipe carried {frames} frames"
+    );
+    let o = tokio::task::block_in_place(|| play(&emu, &["--sink", "null", "--json", "2101"]));
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "playing" && l["track"]["uploader"] == "scplay-demo")
+    );
+    assert!(lines.iter().any(|l| l["event"] == "end_of_track"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_exit_with_their_codes() {
+    let emu = emulator().await;
+    let o = tokio::task::block_in_place(|| {
+        play(
+            &emu,
+            &["--sink", "null", &catalog::TRACK_BLOCKED.to_string()],
+        )
+    });
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("blocked"));
+    let o = tokio::task::block_in_place(|| {
+        play(&emu, &["--sink", "null", &catalog::TRACK_DRM.to_string()])
+    });
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let o = tokio::task::block_in_place(|| {
+        Command::new(play_bin())
+            .args([
+                "--api-base",
+                emu.api_base(),
+                "--auth-base",
+                emu.auth_base(),
+                "--client-id",
+                catalog::CLIENT_ID,
+                "--client-secret",
+                "wrong",
+                "--sink",
+                "null",
+                "2101",
+            ])
+            .env(
+                "XDG_CONFIG_HOME",
+                std::env::temp_dir().join(format!("scplay-cli-wrong-{}", std::process::id())),
+            )
+            .output()
+            .unwrap()
+    });
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let o = tokio::task::block_in_place(|| play(&emu, &["--sink", "bogus", "2101"]));
+    assert_eq!(o.status.code(), Some(2));
+    let o = tokio::task::block_in_place(|| play(&emu, &["--volume", "3", "2101"]));
+    assert_eq!(o.status.code(), Some(2));
+    let o = tokio::task::block_in_place(|| play(&emu, &["--sink", "null", "ftp://nowhere/x"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).lines().count(),
+        1,
+        "one clear sentence: {}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_plays_the_whole_playlist_headless() {
+    let dir = std::env::temp_dir().join(format!("scplay-cli-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("demo.wav");
+    let o = tokio::task::block_in_place(|| {
+        Command::new(play_bin())
+            .args(["--demo", "--sink", &format!("wav:{}", wav.display())])
+            .output()
+            .unwrap()
+    });
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!((wav_secs(&wav) - 14.0).abs() < 0.3);
+}
