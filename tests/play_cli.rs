@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Origin, catalog};
 
 /// The built example (cargo test builds examples next to the test binaries).
 fn play_bin() -> PathBuf {
@@ -176,4 +176,58 @@ async fn demo_plays_the_whole_playlist_headless() {
     });
     assert!(o.status.success(), "{}", stderr(&o));
     assert!((wav_secs(&wav) - 14.0).abs() < 0.3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_service_exits_5() {
+    let emu = emulator().await;
+    // Hold every segment after the first, so little is buffered when the service goes away.
+    for seg in ["/1.m4s", "/2.m4s", "/3.m4s"] {
+        let pause = Duration::from_secs(120);
+        emu.add_fault(
+            Fault::on(
+                seg,
+                FaultKind::Stall {
+                    after_bytes: 0,
+                    pause,
+                },
+            )
+            .at(Origin::Cdn),
+        );
+    }
+    let child = Command::new(play_bin())
+        .args([
+            "--api-base",
+            emu.api_base(),
+            "--auth-base",
+            emu.auth_base(),
+            "--client-id",
+            catalog::CLIENT_ID,
+        ])
+        .args([
+            "--sink",
+            "null",
+            "--realtime",
+            "--json",
+            &catalog::TRACK_THREE_MINUTES.to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join(format!("scplay-cli-gone-{}", std::process::id())),
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(emu);
+    let o = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("\"event\":\"playing\""),
+        "it was playing when the service went away: {out}"
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("network"), "{}", stderr(&o));
 }

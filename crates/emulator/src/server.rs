@@ -12,7 +12,6 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
 use crate::faults::{self, Fault, Faults};
@@ -59,10 +58,11 @@ fn random_key() -> [u8; 32] {
     key
 }
 
-/// A running emulator. Dropping it stops every origin.
+/// A running emulator. Dropping it stops every origin and closes every connection.
 pub struct Emulator {
     shared: AppState,
-    tasks: Vec<JoinHandle<()>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -111,43 +111,38 @@ async fn record(
     faults::after(&kinds, resp)
 }
 
-async fn serve(
-    listener: TcpListener,
-    router: Router<AppState>,
-    shared: AppState,
-    origin: Origin,
-) -> JoinHandle<()> {
-    let app = router
+fn app(router: Router<AppState>, shared: AppState, origin: Origin) -> Router {
+    router
         .layer(middleware::from_fn_with_state(
             (shared.clone(), origin),
             record,
         ))
-        .with_state(shared);
-    tokio::spawn(async move {
-        let svc = app.into_make_service_with_connect_info::<SocketAddr>();
-        // The server only ends when the emulator is dropped (its task is aborted).
-        let _ = axum::serve(listener, svc).await;
-    })
+        .with_state(shared)
 }
 
-fn base(listener: &TcpListener) -> std::io::Result<String> {
-    Ok(format!("http://{}", listener.local_addr()?))
+fn bind(port: u16) -> std::io::Result<(std::net::TcpListener, String)> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    l.set_nonblocking(true)?;
+    let base = format!("http://{}", l.local_addr()?);
+    Ok((l, base))
 }
 
 impl Emulator {
-    /// Starts every origin on `127.0.0.1` with a freshly seeded catalog.
+    /// Starts every origin on `127.0.0.1` with a freshly seeded catalog. The servers run on
+    /// their own threads; dropping the emulator closes every connection at once, as a service
+    /// that went away would.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
-        let api = TcpListener::bind(("127.0.0.1", config.api_port)).await?;
-        let auth = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let cdn = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let web = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let (api, api_base) = bind(config.api_port)?;
+        let (auth, auth_base) = bind(0)?;
+        let (cdn, cdn_base) = bind(0)?;
+        let (web, web_base) = bind(0)?;
         let shared = Arc::new(Shared {
             origins: Origins {
-                api: base(&api)?,
-                cdn: base(&cdn)?,
+                api: api_base,
+                cdn: cdn_base,
             },
-            auth_base: base(&auth)?,
-            web_base: base(&web)?,
+            auth_base,
+            web_base,
             store: Mutex::new(crate::seed::seed()),
             oauth: Mutex::new(OAuthState::default()),
             faults: Faults::default(),
@@ -156,13 +151,56 @@ impl Emulator {
             started: Instant::now(),
             config: Mutex::new(config),
         });
-        let tasks = vec![
-            serve(api, crate::api::router(), shared.clone(), Origin::Api).await,
-            serve(auth, crate::oauth::router(), shared.clone(), Origin::Auth).await,
-            serve(cdn, crate::cdn::router(), shared.clone(), Origin::Cdn).await,
-            serve(web, crate::api::web_router(), shared.clone(), Origin::Web).await,
+        let apps = vec![
+            (api, app(crate::api::router(), shared.clone(), Origin::Api)),
+            (
+                auth,
+                app(crate::oauth::router(), shared.clone(), Origin::Auth),
+            ),
+            (cdn, app(crate::cdn::router(), shared.clone(), Origin::Cdn)),
+            (
+                web,
+                app(crate::api::web_router(), shared.clone(), Origin::Web),
+            ),
         ];
-        Ok(Self { shared, tasks })
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("scplay-emulator")
+            .enable_all()
+            .build()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+        let thread = std::thread::Builder::new()
+            .name("scplay-emulator".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    for (listener, app) in apps {
+                        let listener = match TcpListener::from_std(listener) {
+                            Ok(l) => l,
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e));
+                                return;
+                            }
+                        };
+                        tokio::spawn(async move {
+                            let svc = app.into_make_service_with_connect_info::<SocketAddr>();
+                            let _ = axum::serve(listener, svc).await;
+                        });
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    let _ = stop_rx.await;
+                });
+                // Dropping the runtime ends every task: listeners and open connections alike.
+                drop(rt);
+            })?;
+        ready_rx
+            .await
+            .map_err(|_| std::io::Error::other("the emulator thread ended early"))??;
+        Ok(Self {
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     /// The API origin, e.g. `http://127.0.0.1:40123` (stands for `https://api.soundcloud.com`).
@@ -238,8 +276,11 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
