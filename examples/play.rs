@@ -16,10 +16,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use scplay::core::{Client, Error as ApiError, FileStore, MemoryStore, Resource, TrackUrn};
+use scplay::core::{Client, Error as ApiError, MemoryStore, Resource, TrackUrn};
 use scplay::player::{
     Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Sink, Target, TrackInfo,
 };
+
+#[path = "common/cli.rs"]
+mod cli;
 
 /// Play SoundCloud tracks and playlists headless: on the sound card, into a WAV file, to a
 /// pipe, or nowhere.
@@ -57,42 +60,12 @@ struct Args {
     /// Events as JSON lines on stdout (on stderr when the pipe sink owns stdout).
     #[arg(long)]
     json: bool,
-    /// API origin.
-    #[arg(
-        long,
-        env = "SOUNDCLOUD_API_BASE",
-        default_value = "https://api.soundcloud.com"
-    )]
-    api_base: String,
-    /// OAuth origin.
-    #[arg(
-        long,
-        env = "SOUNDCLOUD_AUTH_BASE",
-        default_value = "https://secure.soundcloud.com"
-    )]
-    auth_base: String,
-    /// Your app's client id.
-    #[arg(long, env = "SOUNDCLOUD_CLIENT_ID")]
-    client_id: Option<String>,
-    /// Your app's client secret.
-    #[arg(long, env = "SOUNDCLOUD_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: Option<String>,
-    /// Token file (default: scplay/token.json in the platform config folder, mode 0600; the
-    /// `login` example writes a user token there).
-    #[arg(long)]
-    token_file: Option<PathBuf>,
+    #[command(flatten)]
+    api: cli::ApiArgs,
 }
 
 /// A failure with its exit code and one sentence for the user.
 struct Fail(u8, String);
-
-fn config_dir() -> PathBuf {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("scplay")
-}
 
 fn exit_for(e: &PlayerError) -> Fail {
     let code = match e {
@@ -289,24 +262,10 @@ fn run(args: Args) -> Result<(), Fail> {
                 .build()
                 .map_err(|e| Fail(1, format!("{e}.")))?,
         ),
-        None => match &args.client_id {
-            Some(id) => {
-                let path = args
-                    .token_file
-                    .clone()
-                    .unwrap_or_else(|| config_dir().join("token.json"));
-                let mut b = Client::builder()
-                    .client_id(id)
-                    .api_base(&args.api_base)
-                    .auth_base(&args.auth_base)
-                    .token_store(FileStore::new(path));
-                if let Some(s) = &args.client_secret {
-                    b = b.client_secret(s.as_str());
-                }
-                Some(b.build().map_err(|e| Fail(2, format!("{e}.")))?)
-            }
-            None => None,
-        },
+        None => args
+            .api
+            .client(None)
+            .map_err(|e| Fail(2, format!("{e}.")))?,
     };
     let opts = PlayerOptions {
         prefer,

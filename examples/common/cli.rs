@@ -1,0 +1,73 @@
+//! Options the command-line examples share: where the API is, the app's credentials, and
+//! where tokens are kept.
+
+use std::path::PathBuf;
+
+use scplay::core::{Client, FileStore};
+
+/// API and credentials.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApiArgs {
+    /// API origin.
+    #[arg(
+        long,
+        env = "SOUNDCLOUD_API_BASE",
+        default_value = "https://api.soundcloud.com"
+    )]
+    pub api_base: String,
+    /// OAuth origin.
+    #[arg(
+        long,
+        env = "SOUNDCLOUD_AUTH_BASE",
+        default_value = "https://secure.soundcloud.com"
+    )]
+    pub auth_base: String,
+    /// Your app's client id.
+    #[arg(long, env = "SOUNDCLOUD_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Your app's client secret.
+    #[arg(long, env = "SOUNDCLOUD_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Token file (default: scplay/token.json in the platform config folder, mode 0600; the
+    /// `login` example writes a user token there, and a client-credentials token is kept there
+    /// otherwise).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `$XDG_CONFIG_HOME/scplay`, else `~/.config/scplay`.
+pub fn config_dir() -> PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("scplay")
+}
+
+impl ApiArgs {
+    /// The token file in use.
+    pub fn token_path(&self) -> PathBuf {
+        self.token_file
+            .clone()
+            .unwrap_or_else(|| config_dir().join("token.json"))
+    }
+
+    /// A client, or `None` without a client id.
+    pub fn client(&self, redirect_uri: Option<&str>) -> Result<Option<Client>, String> {
+        let Some(id) = &self.client_id else {
+            return Ok(None);
+        };
+        let mut b = Client::builder()
+            .client_id(id)
+            .api_base(&self.api_base)
+            .auth_base(&self.auth_base)
+            .token_store(FileStore::new(self.token_path()));
+        if let Some(s) = &self.client_secret {
+            b = b.client_secret(s.as_str());
+        }
+        if let Some(r) = redirect_uri {
+            b = b.redirect_uri(r);
+        }
+        b.build().map(Some).map_err(|e| format!("{e}"))
+    }
+}
