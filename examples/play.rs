@@ -13,6 +13,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
@@ -62,6 +64,87 @@ struct Args {
     json: bool,
     #[command(flatten)]
     api: cli::ApiArgs,
+}
+
+/// Keys on a terminal: space pauses and resumes, ←/→ seek 10 s, q quits. The terminal is put
+/// back as it was when this is dropped.
+struct Keys {
+    done: Arc<AtomicBool>,
+    quit: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Keys {
+    fn start(player: Arc<Player>) -> Option<Self> {
+        use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+        if !std::io::stdin().is_terminal() || crossterm::terminal::enable_raw_mode().is_err() {
+            return None;
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let quit = Arc::new(AtomicBool::new(false));
+        let (d, q) = (done.clone(), quit.clone());
+        let thread = std::thread::spawn(move || {
+            let mut paused = false;
+            while !d.load(Ordering::Acquire) {
+                if !event::poll(Duration::from_millis(100)).unwrap_or(false) {
+                    continue;
+                }
+                let Ok(Event::Key(k)) = event::read() else {
+                    continue;
+                };
+                if k.kind != KeyEventKind::Press {
+                    continue;
+                }
+                match k.code {
+                    KeyCode::Char(' ') => {
+                        paused = !paused;
+                        if paused {
+                            player.pause()
+                        } else {
+                            player.resume()
+                        }
+                    }
+                    KeyCode::Left => {
+                        player.seek(player.position().saturating_sub(Duration::from_secs(10)))
+                    }
+                    KeyCode::Right => player.seek(player.position() + Duration::from_secs(10)),
+                    KeyCode::Char('q') => {
+                        q.store(true, Ordering::Release);
+                        player.stop();
+                    }
+                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        q.store(true, Ordering::Release);
+                        player.stop();
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Some(Self {
+            done,
+            quit,
+            thread: Some(thread),
+        })
+    }
+
+    fn quit_requested(&self) -> bool {
+        self.quit.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+}
+
+/// A line on stderr that also ends properly while the terminal is in raw mode.
+fn say(line: &str) {
+    eprint!("\r{line}\r\n");
 }
 
 /// A failure with its exit code and one sentence for the user.
@@ -172,13 +255,16 @@ fn play_one(
             PlayerEvent::Playing { info, preview, .. } => {
                 now = Some((info.clone(), *preview));
                 if !args.json {
-                    eprintln!(
+                    say(&format!(
                         "▶ {} — {}{}  {}",
                         info.title.as_deref().unwrap_or("(untitled)"),
                         info.uploader.as_deref().unwrap_or("unknown artist"),
                         if *preview { " [30 s preview]" } else { "" },
                         info.link.as_deref().unwrap_or("")
-                    );
+                    ));
+                    if tty {
+                        say("  space: pause/resume   ←/→: 10 s   q: quit");
+                    }
                 }
             }
             PlayerEvent::Position(p) if tty => {
@@ -191,9 +277,10 @@ fn play_one(
                 }
             }
             PlayerEvent::Underrun if tty => eprint!("\r  buffering…   "),
+            PlayerEvent::Paused if tty => eprint!("\r  paused        "),
             PlayerEvent::EndOfTrack(_) | PlayerEvent::Stopped | PlayerEvent::Error(_) => {
                 if tty {
-                    eprintln!();
+                    say("");
                 }
                 break;
             }
@@ -273,7 +360,7 @@ fn run(args: Args) -> Result<(), Fail> {
         realtime,
         ..PlayerOptions::default()
     };
-    let player = Player::new(client.clone(), sink, opts).map_err(|e| exit_for(&e))?;
+    let player = Arc::new(Player::new(client.clone(), sink, opts).map_err(|e| exit_for(&e))?);
     let target_text = if args.demo {
         "https://soundcloud.com/scplay-demo/sets/scplay-demo".to_string()
     } else {
@@ -297,7 +384,9 @@ fn run(args: Args) -> Result<(), Fail> {
                 for t in list {
                     let title = t.title.clone().unwrap_or_default();
                     if t.access == Some(scplay::core::Access::Blocked) {
-                        eprintln!("Skipping \"{title}\": blocked for playback outside SoundCloud.");
+                        say(&format!(
+                            "Skipping \"{title}\": blocked for playback outside SoundCloud."
+                        ));
                         continue;
                     }
                     if let Some(urn) = t.urn.as_deref().and_then(|u| TrackUrn::parse(u).ok()) {
@@ -324,17 +413,26 @@ fn run(args: Args) -> Result<(), Fail> {
     };
     let many = tracks.len() > 1;
     let mut last = Ok(());
+    let keys = if std::io::stderr().is_terminal() && !args.json {
+        Keys::start(player.clone())
+    } else {
+        None
+    };
     for (i, t) in tracks.into_iter().enumerate() {
+        if keys.as_ref().is_some_and(Keys::quit_requested) {
+            break;
+        }
         let start = if i == 0 { args.start } else { 0.0 };
         match play_one(&player, t, start, &args, pipe) {
             Ok(()) => {}
-            Err(e) if many && e.is_not_playable() => eprintln!("Skipping a track: {e}."),
+            Err(e) if many && e.is_not_playable() => say(&format!("Skipping a track: {e}.")),
             Err(e) => {
                 last = Err(exit_for(&e));
                 break;
             }
         }
     }
+    drop(keys);
     drop(player);
     drop(emulator);
     last
