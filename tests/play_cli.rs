@@ -231,3 +231,31 @@ async fn a_vanished_service_exits_5() {
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert!(stderr(&o).contains("network"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_as_the_readme_runs_it() {
+    // No sink named: the sound card where there is one, else (as in CI) the null sink in real
+    // time after one line saying so.
+    let t = std::time::Instant::now();
+    let o =
+        tokio::task::block_in_place(|| Command::new(play_bin()).arg("--demo").output().unwrap());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("First Light") && err.contains("Harbour Steps"),
+        "{err}"
+    );
+    let headless =
+        std::fs::read_to_string("/proc/asound/cards").map_or(true, |c| c.contains("no soundcards"));
+    if headless {
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.contains("No audio device"))
+                .count(),
+            1,
+            "{err}"
+        );
+        assert!(t.elapsed() >= Duration::from_secs(13), "paced in real time");
+        assert!(!err.contains("ALSA lib"), "no ALSA noise: {err}");
+    }
+}
