@@ -509,25 +509,9 @@ async fn run(args: Args) -> Result<(), Fail> {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sc: cannot start: {e}.");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Fail(code, message)) => {
-            eprintln!("sc: {message}");
-            ExitCode::from(code)
-        }
-    }
+    cli::main_with("sc", |args| async move {
+        run(args)
+            .await
+            .map_err(|Fail(code, message)| (code, message))
+    })
 }

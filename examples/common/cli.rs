@@ -71,3 +71,35 @@ impl ApiArgs {
         b.build().map(Some).map_err(|e| format!("{e}"))
     }
 }
+
+/// Parses the arguments, runs `run` on a tokio runtime, and turns its failure (an exit code
+/// and one sentence) into the process's exit, prefixed with the program's `name`.
+#[allow(dead_code)] // `play` drives its own runtime and does not use it.
+pub fn main_with<A, F>(name: &str, run: impl FnOnce(A) -> F) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    F: std::future::Future<Output = Result<(), (u8, String)>>,
+{
+    use std::process::ExitCode;
+    let args = match A::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{name}: cannot start: {e}.");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("{name}: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
