@@ -12,6 +12,7 @@ use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 use crate::PlayerError;
+use crate::convert::Converter;
 use crate::decode::Decoder;
 use crate::events::{PlayerEvent, Stats};
 use crate::fetch::{self, FetchCounters};
@@ -227,13 +228,27 @@ impl Engine {
             Ok(p) => p,
             Err(e) => return Outcome::Failed(e),
         };
-        let format = pipe.decoder.format();
+        let stream_format = pipe.decoder.format();
         shared.emit(PlayerEvent::Buffering { percent: 0 });
+        // Convert (channels, rate) only when the sink needs it.
+        let format = match self.sink.negotiate(stream_format) {
+            Ok(f) => f,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let mut conv = match Converter::new(stream_format, format) {
+            Ok(c) => c,
+            Err(e) => return Outcome::Failed(e),
+        };
         let (mut pcm, cons) = crate::output::pcm_ring(format, self.opts.pcm_ring.as_secs_f64());
         // Prime the ring with the first block so the device does not start on an underrun.
         match pipe.decoder.next() {
             Ok(Some(block)) => {
-                pcm.push_slice(block);
+                let out = match conv.as_mut().map(|c| c.push(block)) {
+                    Some(Ok(o)) => o,
+                    Some(Err(e)) => return Outcome::Failed(e),
+                    None => block,
+                };
+                pcm.push_slice(out);
             }
             Ok(None) => {}
             Err(e) => return Outcome::Failed(e),
@@ -263,6 +278,7 @@ impl Engine {
             started,
             generation: 0,
             underruns: 0,
+            conv,
         };
         let outcome = loop {
             if let Some(o) =
@@ -324,40 +340,64 @@ impl Engine {
                 Ok(None) => break,
                 Err(e) => return Some(Outcome::Failed(e)),
             };
-            let mut rest = block;
-            let mut waiting = false;
-            while !rest.is_empty() {
-                let n = pcm.push_slice(rest);
-                rest = &rest[n..];
-                if !rest.is_empty() {
-                    waiting = true;
-                    break;
-                }
-            }
-            if waiting {
-                // The ring is full: copy the rest out of the decoder's buffer and wait.
-                let mut left = rest.to_vec();
-                let generation = t.generation;
-                while !left.is_empty() {
-                    self.report(status, t, plan);
-                    if let Some(o) = self.commands(status, pipe, t, plan, counters) {
-                        return Some(o);
-                    }
-                    if t.generation != generation {
-                        // A seek restarted the pipeline: this block is stale.
-                        break;
-                    }
-                    let n = pcm.push_slice(&left);
-                    left.drain(..n);
-                    if !left.is_empty() {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
+            let converted = match t.conv.as_mut().map(|c| c.push(block)) {
+                Some(Ok(o)) => o,
+                Some(Err(e)) => return Some(Outcome::Failed(e)),
+                None => block,
+            };
+            let n = pcm.push_slice(converted);
+            if n < converted.len() {
+                // The ring is full: keep the rest and wait for room.
+                let left = converted[n..].to_vec();
+                if let Some(o) = self.wait_push(status, pipe, pcm, t, plan, counters, left) {
+                    return Some(o);
                 }
             }
             self.report(status, t, plan);
         }
+        // The resampler's tail, if any.
+        if let Some(c) = t.conv.as_mut() {
+            let tail = match c.finish() {
+                Ok(tail) => tail.to_vec(),
+                Err(e) => return Some(Outcome::Failed(e)),
+            };
+            if let Some(o) = self.wait_push(status, pipe, pcm, t, plan, counters, tail) {
+                return Some(o);
+            }
+        }
         if let Ok(Err(e)) = self.rt.block_on(&mut pipe.fetch) {
             return Some(Outcome::Failed(e));
+        }
+        None
+    }
+
+    /// Pushes `left` into the PCM ring as room appears, answering commands meanwhile; a seek
+    /// makes it stale and drops it.
+    #[allow(clippy::too_many_arguments)]
+    fn wait_push(
+        &mut self,
+        status: &OutputStatus,
+        pipe: &mut Pipeline,
+        pcm: &mut PcmProducer,
+        t: &mut Tracking,
+        plan: &StreamPlan,
+        counters: &Arc<FetchCounters>,
+        mut left: Vec<f32>,
+    ) -> Option<Outcome> {
+        let generation = t.generation;
+        while !left.is_empty() {
+            self.report(status, t, plan);
+            if let Some(o) = self.commands(status, pipe, t, plan, counters) {
+                return Some(o);
+            }
+            if t.generation != generation {
+                return None;
+            }
+            let n = pcm.push_slice(&left);
+            left.drain(..n);
+            if !left.is_empty() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         None
     }
@@ -414,6 +454,8 @@ struct Tracking {
     generation: u64,
     /// Underruns already reported.
     underruns: u64,
+    /// Channel mapping and resampling for the sink, when it needs them.
+    conv: Option<Converter>,
 }
 
 async fn content_length(http: &reqwest::Client, url: &url::Url) -> Option<u64> {
@@ -461,6 +503,9 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(1));
         }
         status.drained.store(false, Ordering::Release);
+        if let Some(c) = t.conv.as_mut() {
+            c.reset();
+        }
         t.generation += 1;
         t.at = to;
         t.base_frames = status.frames_played.load(Ordering::Acquire);

@@ -27,6 +27,7 @@
 //! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
 //! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
 
+mod convert;
 mod decode;
 mod engine;
 mod error;

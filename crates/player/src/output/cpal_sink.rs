@@ -45,6 +45,40 @@ fn open_device(name: Option<&str>) -> Result<cpal::Device, PlayerError> {
     }
 }
 
+/// The format the device plays a stream in: the stream's own when the device takes it,
+/// otherwise the nearest rate and channel count it offers (the player converts).
+pub(crate) fn negotiate(device: Option<&str>, stream: Format) -> Result<Format, PlayerError> {
+    let dev = open_device(device)?;
+    let configs: Vec<_> = dev
+        .supported_output_configs()
+        .map_err(|e| PlayerError::Output(format!("cannot query the audio device: {e}")))?
+        .filter(|c| c.sample_format() == cpal::SampleFormat::F32)
+        .collect();
+    let fits = |c: &cpal::SupportedStreamConfigRange| {
+        c.min_sample_rate() <= stream.rate && stream.rate <= c.max_sample_rate()
+    };
+    if configs
+        .iter()
+        .any(|c| c.channels() == stream.channels && fits(c))
+    {
+        return Ok(stream);
+    }
+    let pick = configs
+        .iter()
+        .find(|c| c.channels() == stream.channels)
+        .or_else(|| configs.iter().find(|c| c.channels() >= 2))
+        .or_else(|| configs.first())
+        .ok_or_else(|| {
+            PlayerError::Output("the audio device offers no 32-bit float output".into())
+        })?;
+    Ok(Format {
+        rate: stream
+            .rate
+            .clamp(pick.min_sample_rate(), pick.max_sample_rate()),
+        channels: pick.channels(),
+    })
+}
+
 impl CpalOutput {
     pub fn start(
         device: Option<&str>,

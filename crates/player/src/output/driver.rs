@@ -21,6 +21,18 @@ pub(crate) enum SinkSlot {
     Cpal(Option<String>),
 }
 
+impl SinkSlot {
+    /// The format the sink takes a stream of `stream` in.
+    pub fn negotiate(&self, stream: Format) -> Result<Format, PlayerError> {
+        match self {
+            SinkSlot::Writer(Some(w)) => Ok(w.format_for(stream)),
+            SinkSlot::Writer(None) => Err(PlayerError::Output("the sink is busy".into())),
+            #[cfg(feature = "cpal")]
+            SinkSlot::Cpal(device) => super::cpal_sink::negotiate(device.as_deref(), stream),
+        }
+    }
+}
+
 /// A running output.
 pub(crate) enum Running {
     Thread {

@@ -7,6 +7,11 @@ use super::Format;
 
 /// Something that takes interleaved f32 samples: a file, a pipe, nothing, or your own.
 pub trait SampleWriter: Send {
+    /// The format this writer wants for a stream in `stream` (the player converts: channel
+    /// mapping, resampling). Default: the stream's own.
+    fn format_for(&self, stream: Format) -> Format {
+        stream
+    }
     /// Called before the first samples of a stream.
     fn begin(&mut self, format: Format) -> io::Result<()>;
     /// Takes interleaved samples.
