@@ -259,3 +259,56 @@ async fn demo_as_the_readme_runs_it() {
         assert!(!err.contains("ALSA lib"), "no ALSA noise: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cpal_sink_plays_through_alsa() {
+    // An ALSA `file` PCM (slave: null) records what the sound-card path plays.
+    let system_conf = std::path::Path::new("/usr/share/alsa/alsa.conf");
+    assert!(
+        system_conf.exists(),
+        "libasound2 is installed by the README's commands"
+    );
+    let dir = std::env::temp_dir().join(format!("scplay-cli-alsa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("capture.raw");
+    let conf = dir.join("asound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pcm.cap {{\n type file\n slave.pcm \"null\"\n file \"{}\"\n format \"raw\"\n}}\n",
+            capture.display()
+        ),
+    )
+    .unwrap();
+    let emu = emulator().await;
+    let o = tokio::task::block_in_place(|| {
+        Command::new(play_bin())
+            .args([
+                "--api-base",
+                emu.api_base(),
+                "--auth-base",
+                emu.auth_base(),
+                "--client-id",
+                catalog::CLIENT_ID,
+            ])
+            .args(["--sink", "cpal:alsa:cap", "2101"])
+            .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+            .env(
+                "ALSA_CONFIG_PATH",
+                format!("{}:{}", system_conf.display(), conf.display()),
+            )
+            .env("XDG_CONFIG_HOME", &dir)
+            .output()
+            .unwrap()
+    });
+    assert!(o.status.success(), "{}", stderr(&o));
+    let raw = std::fs::read(&capture).unwrap();
+    let nonzero_frames = raw
+        .chunks_exact(8)
+        .filter(|f| f.iter().any(|b| *b != 0))
+        .count();
+    assert!(
+        (nonzero_frames as f64 / 44_100.0 - 6.0).abs() < 0.2,
+        "{nonzero_frames} frames reached the device"
+    );
+}
