@@ -63,6 +63,8 @@ pub(crate) struct Engine {
     pub shared: Arc<Shared>,
     pub rx: Receiver<Cmd>,
     pub volume: f32,
+    /// Paused by the user: carries over to the next track.
+    pub paused: bool,
     pub pending: Option<Cmd>,
 }
 
@@ -77,6 +79,14 @@ struct Pipeline {
     fetch: JoinHandle<Result<(), PlayerError>>,
     cancel: RingCancel,
     decoder: Decoder,
+}
+
+impl Drop for Pipeline {
+    /// However a pipeline is left behind (a seek, a stop, an error), its fetch task ends.
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        self.fetch.abort();
+    }
 }
 
 impl Engine {
@@ -107,7 +117,9 @@ impl Engine {
                 }
                 Cmd::Volume(v) => self.volume = v.clamp(0.0, 1.0),
                 Cmd::Shutdown => return,
-                Cmd::Pause | Cmd::Resume | Cmd::Stop | Cmd::Seek(_) => {}
+                Cmd::Pause => self.paused = true,
+                Cmd::Resume => self.paused = false,
+                Cmd::Stop | Cmd::Seek(_) => {}
             }
         }
     }
@@ -204,7 +216,9 @@ impl Engine {
                 })
             }
             Err(e) => {
-                // A fetch failure explains an unreadable stream better than the probe does.
+                // A fetch failure explains an unreadable stream better than the probe does;
+                // a fetch still running is told to stop first (nobody reads its ring now).
+                cancel.cancel();
                 let fetched = self.rt.block_on(fetch);
                 Err(match fetched {
                     Ok(Err(fe)) => fe,
@@ -255,6 +269,7 @@ impl Engine {
         }
         shared.emit(PlayerEvent::Buffering { percent: 100 });
         let status = OutputStatus::new(self.volume);
+        status.paused.store(self.paused, Ordering::Release);
         let output = match crate::output::start(
             &mut self.sink,
             format,
@@ -463,7 +478,8 @@ async fn content_length(http: &reqwest::Client, url: &url::Url) -> Option<u64> {
 }
 
 impl Engine {
-    fn pause(&self, status: &OutputStatus, paused: bool) {
+    fn pause(&mut self, status: &OutputStatus, paused: bool) {
+        self.paused = paused;
         status.paused.store(paused, Ordering::Release);
         self.shared.emit(if paused {
             PlayerEvent::Paused

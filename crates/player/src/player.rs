@@ -77,6 +77,7 @@ impl Player {
             http,
             client,
             volume: opts.volume,
+            paused: false,
             opts,
             sink,
             shared: shared.clone(),
@@ -115,7 +116,8 @@ impl Player {
         self.send(Cmd::Play(target));
     }
 
-    /// Pauses (the output ramps down; buffering continues).
+    /// Pauses (the output ramps down; buffering continues). Given before [`Player::play`], the
+    /// next track loads and waits paused.
     pub fn pause(&self) {
         self.send(Cmd::Pause);
     }

@@ -237,3 +237,55 @@ async fn resamples_and_maps_channels_when_the_sink_needs_it() {
         "resampled audio does not follow the stream (SNR {snr:.1} dB)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_is_an_error_not_a_hang() {
+    let emu = emulator().await;
+    // JSON where audio should be: the decoder refuses it, the fetch is stopped, play returns.
+    let url = format!(
+        "{}/oembed?format=json&url=https://soundcloud.com/lena-tide/tidal-lines",
+        emu.web_base()
+    );
+    let err = tokio::task::spawn_blocking(move || {
+        let player = Player::new(None, Sink::Null, PlayerOptions::default()).unwrap();
+        player.play(&url).unwrap();
+        player.wait_timeout(Duration::from_secs(20)).unwrap_err()
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(err, scplay_player::PlayerError::Decode(_)),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_before_play_holds_the_next_track() {
+    let emu = emulator().await;
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_DEMO_1),
+        Duration::from_secs(300),
+    );
+    tokio::task::spawn_blocking(move || {
+        let player = Player::new(None, Sink::Null, realtime()).unwrap();
+        let events = player.events();
+        player.pause();
+        player.play(&url).unwrap();
+        while !matches!(
+            events.recv_timeout(Duration::from_secs(10)),
+            Ok(PlayerEvent::Buffering { percent: 100 })
+        ) {}
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(
+            player.position(),
+            Duration::ZERO,
+            "nothing plays while paused"
+        );
+        player.resume();
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(player.position() > Duration::from_millis(200));
+        player.stop();
+    })
+    .await
+    .unwrap();
+}

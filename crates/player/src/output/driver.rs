@@ -83,30 +83,60 @@ pub(crate) fn start(
             let handle = std::thread::Builder::new()
                 .name("scplay-output".into())
                 .spawn(move || {
-                    let gain = Gain::new(ramp_frames, status.volume());
-                    drain(writer, format, cons, status, stop2, gain, realtime)
+                    let gain = Gain::new(ramp_frames, initial_gain(&status));
+                    let d = Drain {
+                        format,
+                        cons,
+                        status,
+                        stop: stop2,
+                        gain,
+                        realtime,
+                        ramp_frames: ramp_frames as usize,
+                    };
+                    drain(writer, d)
                 })
                 .map_err(|e| PlayerError::Output(format!("cannot start the output thread: {e}")))?;
             Ok(Running::Thread { handle, stop })
         }
         #[cfg(feature = "cpal")]
         SinkSlot::Cpal(device) => {
-            let gain = Gain::new(ramp_frames, status.volume());
+            let gain = Gain::new(ramp_frames, initial_gain(&status));
             super::cpal_sink::CpalOutput::start(device.as_deref(), format, cons, status, gain)
                 .map(Running::Cpal)
         }
     }
 }
 
-fn drain(
-    mut writer: Box<dyn SampleWriter>,
+/// A stream that starts paused starts silent, so nothing is consumed before `resume`.
+fn initial_gain(status: &OutputStatus) -> f32 {
+    if status.paused.load(Ordering::Acquire) {
+        0.0
+    } else {
+        status.volume()
+    }
+}
+
+/// The output thread's state.
+struct Drain {
     format: Format,
-    mut cons: PcmConsumer,
+    cons: PcmConsumer,
     status: Arc<OutputStatus>,
     stop: Arc<AtomicBool>,
-    mut gain: Gain,
+    gain: Gain,
     realtime: bool,
-) -> Box<dyn SampleWriter> {
+    ramp_frames: usize,
+}
+
+fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
+    let Drain {
+        format,
+        mut cons,
+        status,
+        stop,
+        mut gain,
+        realtime,
+        ramp_frames,
+    } = d;
     let channels = usize::from(format.channels.max(1));
     let mut buf = vec![0f32; 4096 * channels];
     let started = Instant::now();
@@ -126,9 +156,9 @@ fn drain(
             std::thread::sleep(Duration::from_millis(5));
             continue;
         }
-        // Paced: never run ahead of the clock by more than a block.
-        let want = if realtime {
-            (4096 * channels).min(buf.len())
+        // While pausing, take only the ramp's worth, so the position stops where the ear does.
+        let want = if status.paused.load(Ordering::Acquire) {
+            (ramp_frames.max(1) * channels).min(buf.len())
         } else {
             buf.len()
         };
