@@ -37,7 +37,38 @@ fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
     }
 }
 
+/// Attempts per media request (a dropped connection, a 5xx or a 429 is tried again).
+const ATTEMPTS: u32 = 4;
+
+/// GETs a whole (bounded) body, trying again after transient failures with a growing pause
+/// (0.2, 0.4, 0.8 s): a blip in the network or the CDN does not end the track.
 async fn get(
+    http: &reqwest::Client,
+    url: &Url,
+    limit: usize,
+    counters: Option<&FetchCounters>,
+) -> Result<Bytes, PlayerError> {
+    let mut attempt = 1;
+    loop {
+        match get_once(http, url, limit, counters).await {
+            Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(200 << (attempt - 1))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn transient(e: &PlayerError) -> bool {
+    match e {
+        PlayerError::Network { .. } => true,
+        PlayerError::Http { status, .. } => *status >= 500 || *status == 429,
+        _ => false,
+    }
+}
+
+async fn get_once(
     http: &reqwest::Client,
     url: &Url,
     limit: usize,

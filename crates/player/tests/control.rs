@@ -289,3 +289,44 @@ async fn pause_before_play_holds_the_next_track() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_media_failures_are_retried() {
+    use scplay_emulator::{Fault, FaultKind, Origin};
+    let emu = emulator().await;
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
+        Duration::from_secs(300),
+    );
+    let url2 = url.clone();
+    let clean = tokio::task::spawn_blocking(move || {
+        play_to_wav(None, &url2, "retry-clean", PlayerOptions::default())
+    })
+    .await
+    .unwrap();
+    emu.add_fault(
+        Fault::on("/1.m4s", FaultKind::Status(503))
+            .at(Origin::Cdn)
+            .times(2),
+    );
+    emu.add_fault(
+        Fault::on("/2.m4s", FaultKind::DropAfter(1000))
+            .at(Origin::Cdn)
+            .times(1),
+    );
+    let faulty = tokio::task::spawn_blocking(move || {
+        play_to_wav(None, &url, "retry-faulty", PlayerOptions::default())
+    })
+    .await
+    .unwrap();
+    assert_eq!(faulty.2, clean.2, "the output is the fault-free output");
+    let hits = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/1.m4s"))
+        .count();
+    assert_eq!(
+        hits, 4,
+        "two 503s, then success (twice: clean and faulty runs)"
+    );
+}
