@@ -230,6 +230,7 @@ fn play_one(
     pipe: bool,
 ) -> Result<(), PlayerError> {
     let events = player.events();
+    let before = player.finished_tracks();
     player.play_target(target);
     if start > 0.0 {
         player.seek(Duration::from_secs_f64(start));
@@ -238,7 +239,7 @@ fn play_one(
     let mut now: Option<(TrackInfo, bool)> = None;
     loop {
         let Ok(e) = events.recv_timeout(Duration::from_millis(500)) else {
-            if player.finished_tracks() > 0 && events.try_recv().is_err() {
+            if player.finished_tracks() > before {
                 break;
             }
             continue;
@@ -287,7 +288,15 @@ fn play_one(
             _ => {}
         }
     }
-    player.wait_timeout(Duration::from_secs(5))
+    // The engine counts the track as finished just after its last event.
+    let waited = std::time::Instant::now();
+    while player.finished_tracks() <= before && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    match player.last_error() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn run(args: Args) -> Result<(), Fail> {

@@ -31,6 +31,8 @@ use crate::plan::Target;
 pub struct Player {
     tx: Sender<Cmd>,
     shared: Arc<Shared>,
+    /// Tracks asked for so far (each ends as finished: played, stopped or failed).
+    requested: std::sync::atomic::AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -91,6 +93,7 @@ impl Player {
         Ok(Self {
             tx,
             shared,
+            requested: std::sync::atomic::AtomicU64::new(0),
             thread: Some(thread),
         })
     }
@@ -113,6 +116,7 @@ impl Player {
         if let Ok(mut e) = self.shared.last_error.lock() {
             *e = None;
         }
+        self.requested.fetch_add(1, Ordering::AcqRel);
         self.send(Cmd::Play(target));
     }
 
@@ -176,7 +180,8 @@ impl Player {
         self.shared.finished.load(Ordering::Acquire)
     }
 
-    /// Blocks until the current track finishes; its error if it failed.
+    /// Blocks until every track asked for so far has finished (played to its end, stopped or
+    /// failed); the error of the latest if it failed.
     pub fn wait(&self) -> Result<(), PlayerError> {
         self.wait_timeout(Duration::MAX)
     }
@@ -184,8 +189,8 @@ impl Player {
     /// Like [`Player::wait`], giving up (with `Ok`) after `timeout`.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), PlayerError> {
         let start = Instant::now();
-        let before = self.finished_tracks();
-        while self.finished_tracks() == before && start.elapsed() < timeout {
+        let requested = self.requested.load(Ordering::Acquire);
+        while self.finished_tracks() < requested && start.elapsed() < timeout {
             std::thread::sleep(Duration::from_millis(5));
         }
         match self.last_error() {
