@@ -1,14 +1,15 @@
 //! `/me…`: the signed-in user, their collections, follows and feed.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use super::Call;
 use super::users::{
-    begin, followers_of, followings_of, liked_playlists, liked_tracks, playlists_json,
-    playlists_of, reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id, users_json,
+    followers_of, followings_of, liked_playlists, liked_tracks, playlists_json, playlists_of,
+    reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id, users_json,
 };
 use super::{Q, access_filter, created, next_href, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult, json_response};
@@ -50,17 +51,17 @@ async fn me(State(s): State<AppState>, headers: HeaderMap) -> ApiResult {
 
 macro_rules! me_collection {
     ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
-        async fn $name(
-            State($s): State<AppState>,
-            headers: HeaderMap,
-            uri: Uri,
-            RawQuery(q): RawQuery,
-        ) -> ApiResult {
-            let ($v, $q) = begin(&$s, &headers, q)?;
+        async fn $name(c: Call) -> ApiResult {
+            let Call {
+                s: $s,
+                v: $v,
+                q: $q,
+                path,
+            } = c;
             let $uid = $v.require_user()?;
             let $store = lock(&$s.store);
             let items: Vec<Value> = $body;
-            page(&$s, uri.path(), &$q, items)
+            page(&$s, &path, &$q, items)
         }
     };
 }
@@ -132,12 +133,8 @@ me_collection!(followings_tracks, |s, store, v, uid, q| {
     tracks_json(&s, &store, &v, t.into_iter().map(|(_, id)| id), &q, false)?
 });
 
-async fn recently_played(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn recently_played(c: Call) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let uid = v.require_user()?;
     let store = lock(&s.store);
     let ids: Vec<u64> = store.recently_played.get(&uid).cloned().unwrap_or_default();
@@ -232,16 +229,10 @@ fn activities(s: &Shared, store: &Store, uid: u64, q: &Q, kind: Feed, path: &str
 
 macro_rules! activity_route {
     ($name:ident, $kind:expr) => {
-        async fn $name(
-            State(s): State<AppState>,
-            headers: HeaderMap,
-            uri: Uri,
-            RawQuery(q): RawQuery,
-        ) -> ApiResult {
-            let (v, q) = begin(&s, &headers, q)?;
-            let uid = v.require_user()?;
-            let store = lock(&s.store);
-            activities(&s, &store, uid, &q, $kind, uri.path())
+        async fn $name(c: Call) -> ApiResult {
+            let uid = c.v.require_user()?;
+            let store = lock(&c.s.store);
+            activities(&c.s, &store, uid, &c.q, $kind, &c.path)
         }
     };
 }

@@ -334,3 +334,30 @@ async fn cors_jsonp(req: Request, next: Next) -> Response {
     );
     resp
 }
+
+/// An authenticated API call: the state, the caller, the parsed query and the request path.
+/// Extracting it answers 401 (no or bad token) or 400 (malformed query) before the handler runs.
+pub struct Call {
+    pub s: AppState,
+    pub v: Viewer,
+    pub q: Q,
+    pub path: String,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Call {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let v = viewer(state, &parts.headers)?;
+        let q = Q::parse(parts.uri.query())?;
+        Ok(Call {
+            s: state.clone(),
+            v,
+            q,
+            path: parts.uri.path().to_string(),
+        })
+    }
+}

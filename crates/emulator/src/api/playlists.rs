@@ -1,12 +1,13 @@
 //! `/playlists…`: search, create, read, update, delete, tracks, reposters.
 
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, Uri, header};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::users::{begin, tracks_json, users_json};
+use super::Call;
+use super::users::{tracks_json, users_json};
 use super::{Q, Viewer, created, id_or_404, ok, page, viewer};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Playlist, Store};
@@ -31,13 +32,8 @@ fn visible<'a>(store: &'a Store, urn: &str, v: &Viewer, q: &Q) -> Result<&'a Pla
         .ok_or_else(ApiError::not_found)
 }
 
-async fn search(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn search(c: Call) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let access = super::access_filter(&q, false)?;
     let show = q.flag("show_tracks", false)?;
     let needle = q.get("q").map(str::to_lowercase).filter(|n| !n.is_empty());
@@ -66,16 +62,11 @@ async fn search(
         })
         .map(|p| render::playlist(&s.origins, &store, p, v.user, show))
         .collect();
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
-async fn show(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn show(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let store = lock(&s.store);
     let p = visible(&store, &urn, &v, &q)?;
     let show = q.flag("show_tracks", true)?;
@@ -93,14 +84,8 @@ async fn show(
     ok(&body)
 }
 
-async fn tracks(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn tracks(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let p = visible(&store, &urn, &v, &q)?;
     // Tracks of a playlist opened by its secret token are visible through it.
@@ -108,17 +93,11 @@ async fn tracks(
         user: if p.public { v.user } else { Some(p.user_id) },
     };
     let items = tracks_json(&s, &store, &unlocked, p.tracks.clone(), &q, false)?;
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
-async fn reposters(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let p = visible(&store, &urn, &v, &q)?;
     let ids: Vec<u64> = store
@@ -128,7 +107,7 @@ async fn reposters(
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
 /// Reads a playlist body: JSON `{"playlist": {…}}` or multipart `playlist[...]` fields.

@@ -1,10 +1,9 @@
 //! `/resolve` (permalink URL → 302 to the API resource) and oEmbed.
 
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use serde_json::json;
 
-use super::users::begin;
+use super::Call;
 use super::{Q, found, ok};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::Store;
@@ -54,12 +53,8 @@ fn parse_permalink(store: &Store, url: &str) -> Option<Target> {
     }
 }
 
-pub async fn resolve(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (_, q) = begin(&s, &headers, q)?;
+pub async fn resolve(c: Call) -> ApiResult {
+    let Call { s, q, .. } = c;
     let url = q
         .get("url")
         .ok_or_else(|| ApiError::bad_request("url is required"))?;

@@ -2,13 +2,12 @@
 //! CDN URL, with the play quota.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use axum::routing::get;
 use serde_json::{Map, Value};
 
+use super::Call;
 use super::tracks::visible_track;
-use super::users::begin;
 use super::{found, ok};
 use crate::cdn;
 use crate::errors::{ApiError, ApiResult};
@@ -43,13 +42,8 @@ fn kinds(t: &Track) -> Vec<&'static str> {
     }
 }
 
-async fn streams(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn streams(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     if t.access == Access::Blocked {
@@ -93,13 +87,8 @@ fn count_play(s: &Shared, plays: &mut Option<(i64, u32)>) -> Result<(), ApiError
     Ok(())
 }
 
-async fn hop(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path((urn, kind)): Path<(String, String)>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn hop(c: Call, Path((urn, kind)): Path<(String, String)>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let mut store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     if !kinds(t).contains(&kind.as_str()) {
@@ -120,13 +109,8 @@ async fn hop(
     found(&cdn::signed_url(&s, &path))
 }
 
-async fn legacy_stream(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn legacy_stream(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let id = {
         let store = lock(&s.store);
         let t = visible_track(&store, &urn, &v, &q)?;

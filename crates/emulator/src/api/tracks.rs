@@ -4,12 +4,13 @@
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, Uri, header};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::routing::{get, put};
 use serde_json::{Value, json};
 
-use super::users::{begin, tracks_json, users_json};
+use super::Call;
+use super::users::{tracks_json, users_json};
 use super::{Q, Viewer, access_filter, created, found, id_or_404, ok, page, viewer};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Comment, Store, Track};
@@ -94,13 +95,8 @@ fn within(v: Option<f64>, (from, to): (Option<f64>, Option<f64>)) -> bool {
     }
 }
 
-async fn search(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn search(c: Call) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let access = access_filter(&q, false)?;
     let bpm = range(&q, "bpm")?;
     let duration = range(&q, "duration")?;
@@ -162,16 +158,11 @@ async fn search(
         .filter_map(|id| store.tracks.get(id))
         .map(|t| render::track(&s.origins, &store, t, v.user))
         .collect();
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
-async fn show(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn show(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     ok(&render::track(&s.origins, &store, t, v.user))
@@ -425,13 +416,8 @@ async fn storefront(
     ok(&sf)
 }
 
-async fn preview(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn preview(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let id = {
         let store = lock(&s.store);
         let t = visible_track(&store, &urn, &v, &q)?;
@@ -443,14 +429,8 @@ async fn preview(
     found(&crate::cdn::signed_url(&s, &crate::cdn::preview_path(id)))
 }
 
-async fn comments(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn comments(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     let items: Vec<Value> = store
@@ -459,7 +439,7 @@ async fn comments(
         .filter(|c| c.track_id == t.id)
         .map(|c| render::comment(&s.origins, &store, c))
         .collect();
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
 /// Records an action (comment or like) and answers the spam 429 past the configured limit.
@@ -477,14 +457,8 @@ pub fn check_action(s: &Shared, store: &mut Store, uid: u64) -> Result<(), ApiEr
     Ok(())
 }
 
-async fn comment(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-    body: String,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn comment(c: Call, Path(urn): Path<String>, body: String) -> ApiResult {
+    let Call { s, v, q, .. } = c;
     let uid = v.require_user()?;
     let parsed: Value = serde_json::from_str(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
@@ -538,14 +512,8 @@ async fn comment(
     created(&body)
 }
 
-async fn favoriters(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn favoriters(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     let ids: Vec<u64> = store
@@ -555,17 +523,11 @@ async fn favoriters(
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
-async fn reposters(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     let ids: Vec<u64> = store
@@ -575,17 +537,11 @@ async fn reposters(
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
-async fn related(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (v, q) = begin(&s, &headers, q)?;
+async fn related(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, v, q, path } = c;
     let store = lock(&s.store);
     let t = visible_track(&store, &urn, &v, &q)?;
     let own = tags(&t.tag_list);
@@ -609,5 +565,5 @@ async fn related(
         &q,
         false,
     )?;
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }

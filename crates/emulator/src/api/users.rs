@@ -1,11 +1,12 @@
 //! `/users…` and the per-user collections `/me…` shares.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use serde_json::Value;
 
+use super::Call;
 use super::{Q, Viewer, access_filter, id_or_404, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::Store;
@@ -28,12 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{urn}/likes/playlists", get(likes_playlists))
         .route("/users/{urn}/reposts/tracks", get(reposts_tracks))
         .route("/users/{urn}/reposts/playlists", get(reposts_playlists))
-}
-
-/// Authenticates and parses the query.
-pub fn begin(s: &Shared, headers: &HeaderMap, q: Option<String>) -> Result<(Viewer, Q), ApiError> {
-    let v = viewer(s, headers)?;
-    Ok((v, Q::parse(q.as_deref())?))
 }
 
 /// The user `urn` names, or 404.
@@ -167,13 +162,8 @@ pub fn reposted_playlists(store: &Store, uid: u64) -> Vec<u64> {
         .collect()
 }
 
-async fn search(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let (_, q) = begin(&s, &headers, q)?;
+async fn search(c: Call) -> ApiResult {
+    let Call { s, v: _, q, path } = c;
     let store = lock(&s.store);
     let needle = q.get("q").map(str::to_lowercase);
     let ids: Option<Vec<u64>> = q.list("urns").or_else(|| q.list("ids")).map(|list| {
@@ -198,7 +188,7 @@ async fn search(
         })
         .map(|u| u.id);
     let items = users_json(&s, &store, found.collect::<Vec<_>>());
-    page(&s, uri.path(), &q, items)
+    page(&s, &path, &q, items)
 }
 
 async fn show(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
@@ -210,18 +200,17 @@ async fn show(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<Str
 
 macro_rules! user_collection {
     ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
-        async fn $name(
-            State($s): State<AppState>,
-            headers: HeaderMap,
-            uri: Uri,
-            RawQuery(q): RawQuery,
-            Path(urn): Path<String>,
-        ) -> ApiResult {
-            let ($v, $q) = begin(&$s, &headers, q)?;
+        async fn $name(c: Call, Path(urn): Path<String>) -> ApiResult {
+            let Call {
+                s: $s,
+                v: $v,
+                q: $q,
+                path,
+            } = c;
             let $store = lock(&$s.store);
             let $uid = user_id(&$store, &urn)?;
             let items: Vec<Value> = $body;
-            page(&$s, uri.path(), &$q, items)
+            page(&$s, &path, &$q, items)
         }
     };
 }
@@ -311,13 +300,8 @@ async fn following_one(
     ok(&render::user(&s.origins, &store, &store.users[&oid]))
 }
 
-async fn web_profiles(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    Path(urn): Path<String>,
-) -> ApiResult {
-    let (_, q) = begin(&s, &headers, q)?;
+async fn web_profiles(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let Call { s, q, .. } = c;
     let store = lock(&s.store);
     let uid = user_id(&store, &urn)?;
     let limit = match q.get("limit") {
