@@ -194,6 +194,24 @@ async fn mp3_segment(
     with_type(m.mp3.read(start..end), "audio/mpeg")
 }
 
+/// A whole MP3 rendition (progressive file or preview) with Range.
+fn ranged_file(
+    s: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    q: Option<&str>,
+    file: &str,
+    pick: fn(TrackMedia) -> VirtualMp3,
+) -> Response {
+    let Some(id) = track_id(file) else {
+        return not_found();
+    };
+    match authorize(s, uri, q, id) {
+        Ok(m) => ranged(pick(m), headers),
+        Err(r) => *r,
+    }
+}
+
 async fn progressive(
     State(s): State<AppState>,
     uri: Uri,
@@ -201,13 +219,7 @@ async fn progressive(
     RawQuery(q): RawQuery,
     Path(file): Path<String>,
 ) -> Response {
-    let Some(id) = track_id(&file) else {
-        return not_found();
-    };
-    match authorize(&s, &uri, q.as_deref(), id) {
-        Ok(m) => ranged(m.mp3, &headers),
-        Err(r) => *r,
-    }
+    ranged_file(&s, &uri, &headers, q.as_deref(), &file, |m| m.mp3)
 }
 
 async fn preview(
@@ -217,13 +229,7 @@ async fn preview(
     RawQuery(q): RawQuery,
     Path(file): Path<String>,
 ) -> Response {
-    let Some(id) = track_id(&file) else {
-        return not_found();
-    };
-    match authorize(&s, &uri, q.as_deref(), id) {
-        Ok(m) => ranged(m.preview, &headers),
-        Err(r) => *r,
-    }
+    ranged_file(&s, &uri, &headers, q.as_deref(), &file, |m| m.preview)
 }
 
 async fn artwork(State(s): State<AppState>, Path(file): Path<String>) -> Response {

@@ -7,10 +7,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::Call;
-use super::users::{
-    followers_of, followings_of, liked_playlists, liked_tracks, playlists_json, playlists_of,
-    reposted_playlists, reposted_tracks, tracks_json, tracks_of, user_id, users_json,
-};
+use super::users::{Collection, collection, followings_of, tracks_json, user_id};
 use super::{Q, access_filter, created, next_href, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::model::Store;
@@ -50,78 +47,29 @@ async fn me(State(s): State<AppState>, headers: HeaderMap) -> ApiResult {
 }
 
 macro_rules! me_collection {
-    ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
+    ($name:ident, $which:expr) => {
         async fn $name(c: Call) -> ApiResult {
-            let Call {
-                s: $s,
-                v: $v,
-                q: $q,
-                path,
-            } = c;
-            let $uid = $v.require_user()?;
-            let $store = lock(&$s.store);
-            let items: Vec<Value> = $body;
-            page(&$s, &path, &$q, items)
+            let uid = c.v.require_user()?;
+            let store = lock(&c.s.store);
+            let items = collection(&c, &store, uid, $which, true)?;
+            page(&c.s, &c.path, &c.q, items)
         }
     };
 }
 
-me_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    liked_tracks(&store, uid),
-    &q,
-    true
-)?);
-me_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    liked_playlists(&store, uid),
-    &q
-)?);
-me_collection!(followings, |s, store, _v, uid, q| users_json(
-    &s,
-    &store,
-    followings_of(&store, uid)
-));
-me_collection!(followers, |s, store, _v, uid, q| users_json(
-    &s,
-    &store,
-    followers_of(&store, uid)
-));
-me_collection!(playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    playlists_of(&store, uid),
-    &q
-)?);
-me_collection!(tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    tracks_of(&store, uid, &q)?,
-    &q,
-    true
-)?);
-me_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    reposted_tracks(&store, uid),
-    &q,
-    true
-)?);
-me_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    reposted_playlists(&store, uid),
-    &q
-)?);
-me_collection!(followings_tracks, |s, store, v, uid, q| {
+me_collection!(likes_tracks, Collection::LikedTracks);
+me_collection!(likes_playlists, Collection::LikedPlaylists);
+me_collection!(followings, Collection::Followings);
+me_collection!(followers, Collection::Followers);
+me_collection!(playlists, Collection::Playlists);
+me_collection!(tracks, Collection::Tracks);
+me_collection!(reposts_tracks, Collection::RepostedTracks);
+me_collection!(reposts_playlists, Collection::RepostedPlaylists);
+
+/// Recent tracks by the people the user follows, newest first.
+async fn followings_tracks(c: Call) -> ApiResult {
+    let uid = c.v.require_user()?;
+    let store = lock(&c.s.store);
     let followed = followings_of(&store, uid);
     let mut t: Vec<(i64, u64)> = store
         .tracks
@@ -130,8 +78,16 @@ me_collection!(followings_tracks, |s, store, v, uid, q| {
         .map(|t| (t.created_at, t.id))
         .collect();
     t.sort_by(|a, b| b.cmp(a));
-    tracks_json(&s, &store, &v, t.into_iter().map(|(_, id)| id), &q, false)?
-});
+    let items = tracks_json(
+        &c.s,
+        &store,
+        &c.v,
+        t.into_iter().map(|(_, id)| id),
+        &c.q,
+        false,
+    )?;
+    page(&c.s, &c.path, &c.q, items)
+}
 
 async fn recently_played(c: Call) -> ApiResult {
     let Call { s, v, q, .. } = c;

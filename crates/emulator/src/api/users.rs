@@ -198,25 +198,69 @@ async fn show(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<Str
     ok(&render::user(&s.origins, &store, &store.users[&id]))
 }
 
+/// The per-user collections that `/users/{urn}/…` and `/me/…` share.
+#[derive(Debug, Clone, Copy)]
+pub enum Collection {
+    Followers,
+    Followings,
+    Playlists,
+    Tracks,
+    LikedTracks,
+    LikedPlaylists,
+    RepostedTracks,
+    RepostedPlaylists,
+}
+
+/// The items of `uid`'s collection. `mine` is the signed-in user's own view (`/me/…`), where
+/// track lists default to every access level, as the live service does.
+pub fn collection(
+    c: &Call,
+    store: &Store,
+    uid: u64,
+    which: Collection,
+    mine: bool,
+) -> Result<Vec<Value>, ApiError> {
+    let (s, v, q) = (&c.s, &c.v, &c.q);
+    Ok(match which {
+        Collection::Followers => users_json(s, store, followers_of(store, uid)),
+        Collection::Followings => users_json(s, store, followings_of(store, uid)),
+        Collection::Playlists => playlists_json(s, store, v, playlists_of(store, uid), q)?,
+        Collection::Tracks => tracks_json(s, store, v, tracks_of(store, uid, q)?, q, mine)?,
+        Collection::LikedTracks => tracks_json(s, store, v, liked_tracks(store, uid), q, mine)?,
+        Collection::LikedPlaylists => playlists_json(s, store, v, liked_playlists(store, uid), q)?,
+        Collection::RepostedTracks => {
+            tracks_json(s, store, v, reposted_tracks(store, uid), q, mine)?
+        }
+        Collection::RepostedPlaylists => {
+            playlists_json(s, store, v, reposted_playlists(store, uid), q)?
+        }
+    })
+}
+
 macro_rules! user_collection {
-    ($name:ident, |$s:ident, $store:ident, $v:ident, $uid:ident, $q:ident| $body:expr) => {
+    ($name:ident, $which:expr) => {
         async fn $name(c: Call, Path(urn): Path<String>) -> ApiResult {
-            let Call {
-                s: $s,
-                v: $v,
-                q: $q,
-                path,
-            } = c;
-            let $store = lock(&$s.store);
-            let $uid = user_id(&$store, &urn)?;
-            let items: Vec<Value> = $body;
-            page(&$s, &path, &$q, items)
+            let store = lock(&c.s.store);
+            let uid = user_id(&store, &urn)?;
+            let items = collection(&c, &store, uid, $which, false)?;
+            page(&c.s, &c.path, &c.q, items)
         }
     };
 }
 
-user_collection!(related, |s, store, _v, uid, q| {
-    // Artists followed by this user's followers, most shared first, excluding the user.
+user_collection!(followers, Collection::Followers);
+user_collection!(followings, Collection::Followings);
+user_collection!(playlists, Collection::Playlists);
+user_collection!(tracks, Collection::Tracks);
+user_collection!(likes_tracks, Collection::LikedTracks);
+user_collection!(likes_playlists, Collection::LikedPlaylists);
+user_collection!(reposts_tracks, Collection::RepostedTracks);
+user_collection!(reposts_playlists, Collection::RepostedPlaylists);
+
+/// Artists followed by this user's followers, most shared first, excluding the user.
+async fn related(c: Call, Path(urn): Path<String>) -> ApiResult {
+    let store = lock(&c.s.store);
+    let uid = user_id(&store, &urn)?;
     let mut counts = std::collections::BTreeMap::<u64, usize>::new();
     for f in followers_of(&store, uid) {
         for g in followings_of(&store, f) {
@@ -227,63 +271,9 @@ user_collection!(related, |s, store, _v, uid, q| {
     }
     let mut ranked: Vec<(usize, u64)> = counts.into_iter().map(|(id, n)| (n, id)).collect();
     ranked.sort_by(|a, b| b.cmp(a));
-    users_json(&s, &store, ranked.into_iter().map(|(_, id)| id))
-});
-user_collection!(followers, |s, store, _v, uid, q| users_json(
-    &s,
-    &store,
-    followers_of(&store, uid)
-));
-user_collection!(followings, |s, store, _v, uid, q| users_json(
-    &s,
-    &store,
-    followings_of(&store, uid)
-));
-user_collection!(playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    playlists_of(&store, uid),
-    &q
-)?);
-user_collection!(tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    tracks_of(&store, uid, &q)?,
-    &q,
-    false
-)?);
-user_collection!(likes_tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    liked_tracks(&store, uid),
-    &q,
-    false
-)?);
-user_collection!(likes_playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    liked_playlists(&store, uid),
-    &q
-)?);
-user_collection!(reposts_tracks, |s, store, v, uid, q| tracks_json(
-    &s,
-    &store,
-    &v,
-    reposted_tracks(&store, uid),
-    &q,
-    false
-)?);
-user_collection!(reposts_playlists, |s, store, v, uid, q| playlists_json(
-    &s,
-    &store,
-    &v,
-    reposted_playlists(&store, uid),
-    &q
-)?);
+    let items = users_json(&c.s, &store, ranked.into_iter().map(|(_, id)| id));
+    page(&c.s, &c.path, &c.q, items)
+}
 
 async fn following_one(
     State(s): State<AppState>,
