@@ -15,7 +15,8 @@
 //! | about 3 minutes | [`TRACK_THREE_MINUTES`] |
 //! | DRM-protected AAC HLS only | [`TRACK_DRM`] |
 //! | the demo playlist's two short tracks | [`TRACK_DEMO_1`], [`TRACK_DEMO_2`] |
-//! | playlists | [`PLAYLIST_LENA`], [`PLAYLIST_DEMO`], [`PLAYLIST_SECRET`], [`PLAYLIST_ORBIT`] |
+//! | a continuous set in three gapless items (AAC + MP3 HLS each) | [`TRACK_SET_1`], [`TRACK_SET_2`], [`TRACK_SET_3`] |
+//! | playlists | [`PLAYLIST_LENA`], [`PLAYLIST_DEMO`], [`PLAYLIST_SECRET`], [`PLAYLIST_ORBIT`], [`PLAYLIST_SET`] |
 
 /// The signed-in user of the emulator's `/authorize`, `lena-tide`.
 pub const USER_LENA: u64 = 1001;
@@ -50,6 +51,15 @@ pub const TRACK_DRM: u64 = 2008;
 pub const TRACK_DEMO_1: u64 = 2101;
 /// The demo playlist's second track (about 8 s).
 pub const TRACK_DEMO_2: u64 = 2102;
+/// The first item of a continuous 17.7 s set cut into three gapless items (3.4 s, 10.6 s,
+/// 3.7 s): each its own AAC 160 HLS (edit list: priming and duration) and MP3 HLS (LAME delay
+/// and padding), cut from one encode so they join sample-exactly. The continuous encodes are
+/// `fixtures/set.aac` and `fixtures/set.mp3`.
+pub const TRACK_SET_1: u64 = 2301;
+/// The second item of the set (10.6 s: two HLS segments).
+pub const TRACK_SET_2: u64 = 2302;
+/// The third item of the set.
+pub const TRACK_SET_3: u64 = 2303;
 /// The first of [`ORBIT_TRACKS`] tracks by [`USER_ORBIT`].
 pub const FIRST_ORBIT_TRACK: u64 = 2201;
 /// How many tracks [`USER_ORBIT`] has.
@@ -63,6 +73,10 @@ pub const PLAYLIST_DEMO: u64 = 3002;
 pub const PLAYLIST_SECRET: u64 = 3003;
 /// An album of every [`USER_ORBIT`] track.
 pub const PLAYLIST_ORBIT: u64 = 3004;
+
+/// The continuous set, [`TRACK_SET_1`] to [`TRACK_SET_3`] in order (an album by
+/// [`USER_ORBIT`]).
+pub const PLAYLIST_SET: u64 = 3005;
 
 /// The secret token of [`TRACK_PRIVATE`].
 pub const SECRET_TOKEN_TRACK: &str = "s-Xy7Qp2";

@@ -251,6 +251,16 @@ pub fn seed() -> Store {
     t.genre = Some("Electronic".into());
     s.tracks.insert(t.id, t);
 
+    for (id, asset, title) in [
+        (TRACK_SET_1, AssetId::Set1, "Undertow I: Ebb"),
+        (TRACK_SET_2, AssetId::Set2, "Undertow II: Slack Water"),
+        (TRACK_SET_3, AssetId::Set3, "Undertow III: Flood"),
+    ] {
+        let mut t = track(id, USER_ORBIT, title, demo(asset), 30);
+        t.genre = Some("Ambient".into());
+        s.tracks.insert(t.id, t);
+    }
+
     // Orbit Collective's catalog: varied metadata for search filters.
     const GENRES: [&str; 4] = ["House", "Techno", "Pop", "Ambient"];
     const TAGS: [&str; 3] = ["night", "summer", "\"deep cuts\""];
@@ -318,6 +328,16 @@ pub fn seed() -> Store {
         43,
     );
     p.set_type = "album".into();
+    s.playlists.insert(p.id, p);
+    let mut p = playlist(
+        PLAYLIST_SET,
+        USER_ORBIT,
+        "Undertow",
+        vec![TRACK_SET_1, TRACK_SET_2, TRACK_SET_3],
+        44,
+    );
+    p.set_type = "album".into();
+    p.description = Some("One continuous piece in three movements: play it gapless.".into());
     s.playlists.insert(p.id, p);
 
     for i in 0..COMMENTS_ON_PLAYABLE {

@@ -24,6 +24,13 @@ pub enum AssetId {
     Demo1,
     /// An 8 s jingle; AAC 160 and MP3 128.
     Demo2,
+    /// The items of a continuous set (3.4 s, 10.6 s, 3.7 s), cut gaplessly from one encode;
+    /// AAC 160 (edit list with priming and duration) and MP3 128 (LAME delay and padding).
+    Set1,
+    /// The second item of the set (two HLS segments).
+    Set2,
+    /// The third item of the set.
+    Set3,
 }
 
 struct Encodes {
@@ -37,6 +44,7 @@ pub struct Assets {
     main: Encodes,
     demo1: Encodes,
     demo2: Encodes,
+    set: [Encodes; 3],
 }
 
 fn encodes(
@@ -75,6 +83,26 @@ pub fn assets() -> &'static Assets {
             include_bytes!("../../fixtures/demo2.mp3"),
             1.0,
         ),
+        set: [
+            encodes(
+                include_bytes!("../../fixtures/set1.aac160.mp4"),
+                None,
+                include_bytes!("../../fixtures/set1.mp3"),
+                1.0,
+            ),
+            encodes(
+                include_bytes!("../../fixtures/set2.aac160.mp4"),
+                None,
+                include_bytes!("../../fixtures/set2.mp3"),
+                1.0,
+            ),
+            encodes(
+                include_bytes!("../../fixtures/set3.aac160.mp4"),
+                None,
+                include_bytes!("../../fixtures/set3.mp3"),
+                1.0,
+            ),
+        ],
     })
 }
 
@@ -84,6 +112,9 @@ impl Assets {
             AssetId::Main => &self.main,
             AssetId::Demo1 => &self.demo1,
             AssetId::Demo2 => &self.demo2,
+            AssetId::Set1 => &self.set[0],
+            AssetId::Set2 => &self.set[1],
+            AssetId::Set3 => &self.set[2],
         }
     }
 
