@@ -4,8 +4,12 @@
 //! cargo run --release --example play -- --demo                  # the built-in demo, no account needed
 //! cargo run --release --example play -- https://soundcloud.com/artist/track
 //! cargo run --release --example play -- --sink wav:out.wav soundcloud:tracks:123
+//! cargo run --release --example play -- --repeat all --shuffle 7 https://soundcloud.com/artist/sets/album
 //! cargo run --release --example play -- --help
 //! ```
+//!
+//! Several targets (and playlists, which expand into their tracks) form one queue that plays
+//! gaplessly; blocked tracks are skipped with a note.
 //!
 //! Exit codes: 0 played to the end; 2 usage; 3 not playable (blocked, DRM only, no stream);
 //! 4 authentication failed; 5 network gave up; 1 anything else.
@@ -18,9 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
-use scplay::core::{Client, Error as ApiError, MemoryStore, Resource, TrackUrn};
+use scplay::core::{Client, Error as ApiError, MemoryStore};
 use scplay::player::{
-    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Sink, Target, TrackInfo,
+    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Sink, Target, TrackInfo,
 };
 
 #[path = "common/cli.rs"]
@@ -35,9 +39,10 @@ mod cli;
     after_help = "Exit codes: 0 played to the end; 2 usage; 3 not playable (blocked, DRM only, no stream); 4 authentication failed; 5 network gave up; 1 anything else."
 )]
 struct Args {
-    /// A soundcloud.com track or playlist URL, a URN (soundcloud:tracks:123), a numeric track
-    /// id, or a direct http(s) URL to an .m3u8 playlist or an audio file.
-    target: Option<String>,
+    /// What to play, in order: soundcloud.com track or playlist URLs, URNs
+    /// (soundcloud:tracks:123), numeric track ids, or direct http(s) URLs to an .m3u8 playlist
+    /// or an audio file. They form one queue that plays gaplessly.
+    targets: Vec<String>,
     /// Start the built-in SoundCloud emulator and play its demo playlist (no account, no network).
     #[arg(long)]
     demo: bool,
@@ -56,6 +61,18 @@ struct Args {
     /// Volume, 0 to 1.
     #[arg(long, default_value_t = 1.0)]
     volume: f32,
+    /// Repeat: off, one (the current track) or all (the whole queue).
+    #[arg(long, default_value = "off")]
+    repeat: String,
+    /// Shuffle the queue with this seed (the same seed gives the same order).
+    #[arg(long, value_name = "SEED")]
+    shuffle: Option<u64>,
+    /// Crossfade between tracks, in seconds (0: gapless joins, sample for sample).
+    #[arg(long, default_value_t = 0.0, value_name = "SECS")]
+    crossfade: f64,
+    /// Load the next track this many seconds before the current one ends.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    preload: f64,
     /// List the audio output devices and exit.
     #[arg(long)]
     list_devices: bool,
@@ -66,7 +83,8 @@ struct Args {
     api: cli::ApiArgs,
 }
 
-/// Keys on a terminal: space pauses and resumes, ←/→ seek 10 s, q quits. The terminal is put
+/// Keys on a terminal: space pauses and resumes, ←/→ seek 10 s, n/p next and previous
+/// track, q quits. The terminal is put
 /// back as it was when this is dropped.
 struct Keys {
     done: Arc<AtomicBool>,
@@ -108,6 +126,8 @@ impl Keys {
                         player.seek(player.position().saturating_sub(Duration::from_secs(10)))
                     }
                     KeyCode::Right => player.seek(player.position() + Duration::from_secs(10)),
+                    KeyCode::Char('n') => player.next(),
+                    KeyCode::Char('p') => player.previous(),
                     KeyCode::Char('q') => {
                         q.store(true, Ordering::Release);
                         player.stop();
@@ -218,31 +238,35 @@ fn event_json(e: &PlayerEvent) -> serde_json::Value {
         PlayerEvent::EndOfTrack(i) => json!({"event": "end_of_track", "track": info(i)}),
         PlayerEvent::Stopped => json!({"event": "stopped"}),
         PlayerEvent::Error(m) => json!({"event": "error", "message": m}),
+        PlayerEvent::TrackChanged {
+            index,
+            info: i,
+            preview,
+        } => {
+            json!({"event": "track_changed", "index": index, "track": info(i), "preview": preview})
+        }
+        PlayerEvent::Skipped {
+            index,
+            info: i,
+            reason,
+        } => json!({"event": "skipped", "index": index, "track": info(i), "reason": reason}),
+        PlayerEvent::QueueEnded => json!({"event": "queue_ended"}),
     }
 }
 
-/// Plays one target to its end, showing status or JSON; returns the player's error.
-fn play_one(
-    player: &Player,
-    target: Target,
-    start: f64,
-    args: &Args,
-    pipe: bool,
-) -> Result<(), PlayerError> {
+/// Plays the queue to its end, showing status or JSON. Returns how many tracks were heard
+/// and the latest error.
+fn play_queue(player: &Player, args: &Args, pipe: bool) -> (u64, Option<PlayerError>) {
     let events = player.events();
-    let before = player.finished_tracks();
-    player.play_target(target);
-    if start > 0.0 {
-        player.seek(Duration::from_secs_f64(start));
-    }
     let tty = std::io::stderr().is_terminal() && !args.json;
-    let mut now: Option<(TrackInfo, bool)> = None;
+    let mut now: Option<TrackInfo> = None;
+    let mut heard = 0;
+    let mut shown_keys = false;
     loop {
-        let Ok(e) = events.recv_timeout(Duration::from_millis(500)) else {
-            if player.finished_tracks() > before {
-                break;
-            }
-            continue;
+        let e = match events.recv_timeout(Duration::from_millis(200)) {
+            Ok(e) => e,
+            Err(_) if player.is_idle() => break,
+            Err(_) => continue,
         };
         if args.json {
             let line = event_json(&e).to_string();
@@ -254,7 +278,8 @@ fn play_one(
         }
         match &e {
             PlayerEvent::Playing { info, preview, .. } => {
-                now = Some((info.clone(), *preview));
+                heard += 1;
+                now = Some(info.clone());
                 if !args.json {
                     say(&format!(
                         "▶ {} — {}{}  {}",
@@ -263,13 +288,19 @@ fn play_one(
                         if *preview { " [30 s preview]" } else { "" },
                         info.link.as_deref().unwrap_or("")
                     ));
-                    if tty {
-                        say("  space: pause/resume   ←/→: 10 s   q: quit");
+                    if tty && !shown_keys {
+                        shown_keys = true;
+                        say("  space: pause/resume   ←/→: 10 s   n/p: next/previous   q: quit");
                     }
                 }
             }
+            PlayerEvent::Skipped { info, reason, .. } if !args.json => say(&format!(
+                "Skipping \"{}\": {reason}.",
+                info.title.as_deref().unwrap_or("a track")
+            )),
+            PlayerEvent::Error(m) if !args.json => say(&format!("Error: {m}.")),
             PlayerEvent::Position(p) if tty => {
-                if let Some((info, _)) = &now {
+                if let Some(info) = &now {
                     let total = info.duration_ms.map_or(String::new(), |d| {
                         format!(" / {}", fmt_time(d as f64 / 1000.0))
                     });
@@ -279,24 +310,11 @@ fn play_one(
             }
             PlayerEvent::Underrun if tty => eprint!("\r  buffering…   "),
             PlayerEvent::Paused if tty => eprint!("\r  paused        "),
-            PlayerEvent::EndOfTrack(_) | PlayerEvent::Stopped | PlayerEvent::Error(_) => {
-                if tty {
-                    say("");
-                }
-                break;
-            }
+            PlayerEvent::QueueEnded | PlayerEvent::Stopped if tty => say(""),
             _ => {}
         }
     }
-    // The engine counts the track as finished just after its last event.
-    let waited = std::time::Instant::now();
-    while player.finished_tracks() <= before && waited.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    match player.last_error() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    (heard, player.last_error())
 }
 
 fn run(args: Args) -> Result<(), Fail> {
@@ -314,7 +332,24 @@ fn run(args: Args) -> Result<(), Fail> {
     if !(0.0..=1.0).contains(&args.volume) {
         return Err(Fail(2, "--volume takes a number from 0 to 1.".into()));
     }
-    if !args.demo && args.target.is_none() {
+    let repeat = match args.repeat.as_str() {
+        "off" => Repeat::Off,
+        "one" => Repeat::One,
+        "all" => Repeat::All,
+        r => {
+            return Err(Fail(
+                2,
+                format!("--repeat takes off, one or all, not {r:?}."),
+            ));
+        }
+    };
+    if !(args.crossfade.is_finite() && (0.0..=30.0).contains(&args.crossfade)) {
+        return Err(Fail(2, "--crossfade takes 0 to 30 seconds.".into()));
+    }
+    if !(args.preload.is_finite() && (0.0..=600.0).contains(&args.preload)) {
+        return Err(Fail(2, "--preload takes 0 to 600 seconds.".into()));
+    }
+    if !args.demo && args.targets.is_empty() {
         return Err(Fail(
             2,
             "nothing to play: give a TARGET (a SoundCloud URL, URN, id or media URL), or --demo."
@@ -367,84 +402,48 @@ fn run(args: Args) -> Result<(), Fail> {
         prefer,
         volume: args.volume,
         realtime,
+        crossfade: Duration::from_secs_f64(args.crossfade),
+        preload_before: Duration::from_secs_f64(args.preload),
         ..PlayerOptions::default()
     };
     let player = Arc::new(Player::new(client.clone(), sink, opts).map_err(|e| exit_for(&e))?);
-    let target_text = if args.demo {
-        "https://soundcloud.com/scplay-demo/sets/scplay-demo".to_string()
+    let texts = if args.demo {
+        vec!["https://soundcloud.com/scplay-demo/sets/scplay-demo".to_string()]
     } else {
-        args.target.clone().unwrap_or_default()
+        args.targets.clone()
     };
-    let target: Target = target_text
-        .parse()
-        .map_err(|e: PlayerError| Fail(2, format!("{e}.")))?;
-    if client.is_none() && !matches!(target, Target::Direct(_)) {
+    let targets = texts
+        .iter()
+        .map(|t| t.parse::<Target>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Fail(2, format!("{e}.")))?;
+    if client.is_none() && targets.iter().any(|t| !matches!(t, Target::Direct(_))) {
         return Err(Fail(2, "playing SoundCloud tracks needs your app's credentials: --client-id and --client-secret (or SOUNDCLOUD_CLIENT_ID/SECRET).".into()));
     }
-    // A playlist plays its tracks in order; anything else is one track.
-    let tracks: Vec<Target> = match (&target, &client) {
-        (Target::Page(url), Some(c)) => match rt
-            .block_on(c.resolve(url))
-            .map_err(|e| exit_for(&PlayerError::Api(e)))?
-        {
-            Resource::Playlist(p) => {
-                let list = p.tracks.unwrap_or_default();
-                let mut out = Vec::new();
-                for t in list {
-                    let title = t.title.clone().unwrap_or_default();
-                    if t.access == Some(scplay::core::Access::Blocked) {
-                        say(&format!(
-                            "Skipping \"{title}\": blocked for playback outside SoundCloud."
-                        ));
-                        continue;
-                    }
-                    if let Some(urn) = t.urn.as_deref().and_then(|u| TrackUrn::parse(u).ok()) {
-                        out.push(Target::Track(urn));
-                    }
-                }
-                if out.is_empty() {
-                    return Err(Fail(
-                        3,
-                        "none of the playlist's tracks can be played here.".into(),
-                    ));
-                }
-                out
-            }
-            Resource::Track(_) => vec![target.clone()],
-            Resource::User(_) => {
-                return Err(Fail(
-                    2,
-                    "that URL is a profile, not a track or playlist.".into(),
-                ));
-            }
-        },
-        _ => vec![target.clone()],
-    };
-    let many = tracks.len() > 1;
-    let mut last = Ok(());
     let keys = if std::io::stderr().is_terminal() && !args.json {
         Keys::start(player.clone())
     } else {
         None
     };
-    for (i, t) in tracks.into_iter().enumerate() {
-        if keys.as_ref().is_some_and(Keys::quit_requested) {
-            break;
-        }
-        let start = if i == 0 { args.start } else { 0.0 };
-        match play_one(&player, t, start, &args, pipe) {
-            Ok(()) => {}
-            Err(e) if many && e.is_not_playable() => say(&format!("Skipping a track: {e}.")),
-            Err(e) => {
-                last = Err(exit_for(&e));
-                break;
-            }
-        }
+    player.set_repeat(repeat);
+    if args.shuffle.is_some() {
+        player.shuffle(args.shuffle);
     }
+    player.play_all(targets);
+    if args.start > 0.0 {
+        player.seek(Duration::from_secs_f64(args.start));
+    }
+    let (heard, error) = play_queue(&player, &args, pipe);
+    let quit = keys.as_ref().is_some_and(Keys::quit_requested);
     drop(keys);
     drop(player);
     drop(emulator);
-    last
+    match error {
+        // Tracks that cannot be played were skipped; the rest played.
+        Some(e) if heard > 0 && e.is_not_playable() => Ok(()),
+        Some(e) if !quit => Err(exit_for(&e)),
+        _ => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {

@@ -86,17 +86,6 @@ impl Converter {
         }))
     }
 
-    /// Drops buffered input (after a seek).
-    pub fn reset(&mut self) {
-        self.pending.clear();
-        self.frames_in = 0;
-        self.frames_out = 0;
-        if let Some(r) = &mut self.resampler {
-            r.reset();
-            self.delay = r.output_delay();
-        }
-    }
-
     fn run_chunk(&mut self, frames: usize, partial: Option<usize>) -> Result<(), PlayerError> {
         let Some(r) = &mut self.resampler else {
             return Ok(());

@@ -35,6 +35,10 @@ pub struct Decoder {
     buf: Vec<f32>,
     /// Frames still to drop from the front (seek offset, priming).
     skip: u64,
+    /// Decode time (samples) where the stream's audio ends and encoder padding begins.
+    end: Option<u64>,
+    /// Decode time of the latest packet.
+    packet_ts: Option<u64>,
     /// Packets that failed to decode and were skipped.
     pub skipped_packets: u64,
 }
@@ -80,7 +84,10 @@ impl Decoder {
             let demux = Fmp4Demuxer::new(input).map_err(|e| PlayerError::Decode(e.to_string()))?;
             let params = demux.init.params.clone();
             let skip = demux.init.priming;
+            let end = demux.init.length.map(|l| l + skip);
             return Ok(Self {
+                end,
+                packet_ts: None,
                 dec: make_decoder(&params)?,
                 format: format_of(&params)?,
                 demux: Demux::Fmp4(Box::new(demux)),
@@ -119,6 +126,8 @@ impl Decoder {
             dec: make_decoder(&params)?,
             format: format_of(&params)?,
             demux: Demux::Symphonia(reader, track_id),
+            end: None,
+            packet_ts: None,
             buf: Vec::with_capacity(8192),
             skip: 0,
             skipped_packets: 0,
@@ -138,15 +147,18 @@ impl Decoder {
     fn next_packet(&mut self) -> Result<Option<Packet>, PlayerError> {
         loop {
             return match &mut self.demux {
-                Demux::Fmp4(d) => match (d.ts as i64, d.next_packet()) {
-                    (ts, Ok(Some(data))) => Ok(Some(Packet::new(
-                        0,
-                        ts.into(),
-                        1024u64.into(),
-                        data.to_vec(),
-                    ))),
+                Demux::Fmp4(d) => match d.next_packet() {
+                    Ok(Some((ts, data))) => {
+                        self.packet_ts = Some(ts);
+                        Ok(Some(Packet::new(
+                            0,
+                            (ts as i64).into(),
+                            1024u64.into(),
+                            data.to_vec(),
+                        )))
+                    }
                     // The end, or the ring ended mid-box: the stream is over.
-                    (_, Ok(None) | Err(_)) => Ok(None),
+                    Ok(None) | Err(_) => Ok(None),
                 },
                 Demux::Symphonia(reader, track_id) => match reader.next_packet() {
                     Ok(Some(p)) if p.track_id == *track_id => Ok(Some(p)),
@@ -179,6 +191,11 @@ impl Decoder {
             self.buf.clear();
             decoded.copy_to_vec_interleaved::<f32>(&mut self.buf);
             let ch = usize::from(self.format.channels);
+            if let (Some(end), Some(ts)) = (self.end, self.packet_ts) {
+                // Encoder padding after the edit list's end is not audio.
+                let keep = end.saturating_sub(ts) as usize;
+                self.buf.truncate(keep.saturating_mul(ch));
+            }
             let frames = (self.buf.len() / ch) as u64;
             if self.skip >= frames {
                 self.skip -= frames;

@@ -25,6 +25,28 @@ pub enum PlayerEvent {
         /// The stream kind (`hls_aac_160`, `hls_mp3_128`, `preview_mp3_128`, `direct`, …).
         kind: String,
     },
+    /// A queue item is now heard (at the first sample of a gapless join): its index in the
+    /// queue (order of addition), attribution and whether it is the 30 s preview.
+    TrackChanged {
+        /// Position in the queue, in the order items were added.
+        index: usize,
+        /// Attribution.
+        info: TrackInfo,
+        /// Whether this is the 30 s preview, not the full track.
+        preview: bool,
+    },
+    /// A queue item was passed over: blocked, DRM only, no usable stream, or it failed to
+    /// load (the reason says which).
+    Skipped {
+        /// Position in the queue.
+        index: usize,
+        /// What is known of it.
+        info: TrackInfo,
+        /// Why.
+        reason: String,
+    },
+    /// The last queue item played to its end (or the queue was emptied).
+    QueueEnded,
     /// Paused.
     Paused,
     /// Resumed after a pause.
@@ -48,10 +70,9 @@ pub enum PlayerEvent {
 pub struct Stats {
     pub(crate) first_audio_us: AtomicU64,
     pub(crate) underruns: AtomicU64,
-    pub(crate) bytes_fetched: AtomicU64,
-    pub(crate) url_refreshes: AtomicU64,
+    pub(crate) fetch: std::sync::Arc<crate::fetch::FetchCounters>,
     pub(crate) packets_skipped: AtomicU64,
-    pub(crate) media_requests: AtomicU64,
+    pub(crate) silence_frames: AtomicU64,
 }
 
 /// A copy of a player's counters.
@@ -69,6 +90,8 @@ pub struct StatsSnapshot {
     pub url_refreshes: u64,
     /// Packets that failed to decode and were skipped.
     pub packets_skipped: u64,
+    /// Frames of silence a real-time output played because audio was late (underruns).
+    pub silence_frames: u64,
 }
 
 impl Stats {
@@ -78,10 +101,11 @@ impl Stats {
         StatsSnapshot {
             time_to_first_audio: (us > 0).then(|| Duration::from_micros(us)),
             underruns: self.underruns.load(Ordering::Acquire),
-            bytes_fetched: self.bytes_fetched.load(Ordering::Acquire),
-            media_requests: self.media_requests.load(Ordering::Acquire),
-            url_refreshes: self.url_refreshes.load(Ordering::Acquire),
+            bytes_fetched: self.fetch.bytes.load(Ordering::Acquire),
+            media_requests: self.fetch.requests.load(Ordering::Acquire),
+            url_refreshes: self.fetch.refreshes.load(Ordering::Acquire),
             packets_skipped: self.packets_skipped.load(Ordering::Acquire),
+            silence_frames: self.silence_frames.load(Ordering::Acquire),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct FetchCounters {
     pub bytes: AtomicU64,
     /// Media requests made.
     pub requests: AtomicU64,
+    /// Playlists fetched again because their signed URLs had expired.
+    pub refreshes: AtomicU64,
 }
 
 fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
@@ -122,58 +124,177 @@ pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist
     hls::parse(text, url)
 }
 
-/// Writes segments `from..` of `playlist` (each preceded by its init segment where that
-/// changes) into `prod`. The init and the first media segment are requested together; up to
-/// `prefetch` further segments are in flight while one is written.
-pub async fn run_hls(
-    http: reqwest::Client,
-    playlist: Arc<MediaPlaylist>,
-    from: usize,
-    mut prod: ByteProducer,
-    prefetch: usize,
-    counters: Arc<FetchCounters>,
-) -> Result<(), PlayerError> {
-    let pl = playlist.clone();
-    let mut results = stream::iter(from..playlist.segments.len())
-        .map(move |i| {
-            let http = http.clone();
-            let counters = counters.clone();
-            let seg = pl.segments[i].clone();
-            // The init segment goes before the first segment and wherever it changes.
-            let init = if i == from || pl.segments[i - 1].init != seg.init {
-                seg.init.clone()
-            } else {
-                None
-            };
-            async move {
-                let init_fut = async {
-                    match &init {
-                        Some(u) => get(&http, u, MAX_SEGMENT_BYTES, Some(&counters))
-                            .await
-                            .map(Some),
-                        None => Ok(None),
-                    }
+/// Fetches a fresh copy of a stream's playlist (a new `/streams` resolution, so new signed
+/// URLs) after the CDN refused an expired one.
+pub type Refresh = Arc<
+    dyn Fn() -> futures_util::future::BoxFuture<'static, Result<MediaPlaylist, PlayerError>>
+        + Send
+        + Sync,
+>;
+
+/// Times one HLS fetch may refresh its URLs in a row without getting a segment through.
+const MAX_REFRESHES: u32 = 3;
+
+/// What an HLS fetch task needs.
+#[derive(Clone)]
+pub struct HlsJob {
+    /// The pooled HTTP client (media requests carry no credentials).
+    pub http: reqwest::Client,
+    /// The playlist (replaced when its URLs are refreshed).
+    pub playlist: Arc<MediaPlaylist>,
+    /// First segment to write.
+    pub from: usize,
+    /// Segments in flight ahead of the one being written.
+    pub prefetch: usize,
+    /// Counters.
+    pub counters: Arc<FetchCounters>,
+    /// Segments kept for seeks (per stream).
+    pub cache: Arc<SegmentCache>,
+    /// How to get fresh URLs when the CDN answers 403 (expired); `None` for direct URLs.
+    pub refresh: Option<Refresh>,
+}
+
+/// Whether a failure means the signed URL is no longer good.
+fn expired(e: &PlayerError) -> bool {
+    matches!(e, PlayerError::Http { status, .. } if matches!(status, 401 | 403 | 410))
+}
+
+async fn cached_get(job: &HlsJob, key: CacheKey, url: &Url) -> Result<Bytes, PlayerError> {
+    if let Some(b) = job.cache.get(&key) {
+        return Ok(b);
+    }
+    let b = get(&job.http, url, MAX_SEGMENT_BYTES, Some(&job.counters)).await?;
+    job.cache.put(key, b.clone());
+    Ok(b)
+}
+
+/// Writes segments `job.from..` (each preceded by its init segment where that changes) into
+/// `prod`. The init and the first media segment are requested together; up to `prefetch`
+/// further segments are in flight while one is written. Segments in the cache are not
+/// fetched again. A 403 (an expired signed URL) refreshes the playlist and carries on at the
+/// same segment.
+pub async fn run_hls(mut job: HlsJob, mut prod: ByteProducer) -> Result<(), PlayerError> {
+    let mut next = job.from;
+    let mut with_init = true;
+    let mut refreshes = 0;
+    loop {
+        let pl = job.playlist.clone();
+        let start = next;
+        let j = job.clone();
+        let mut results = stream::iter(start..pl.segments.len())
+            .map(move |i| {
+                let j = j.clone();
+                let seg = j.playlist.segments[i].clone();
+                // The init segment goes first and wherever it changes.
+                let init = if (i == start && with_init)
+                    || (i > start && j.playlist.segments[i - 1].init != seg.init)
+                {
+                    seg.init.clone()
+                } else {
+                    None
                 };
-                let (init, seg) = tokio::join!(
-                    init_fut,
-                    get(&http, &seg.url, MAX_SEGMENT_BYTES, Some(&counters))
-                );
-                Ok::<_, PlayerError>((init?, seg?))
+                async move {
+                    let init_fut = async {
+                        match &init {
+                            Some(u) => cached_get(&j, CacheKey::Init(shown(u)), u).await.map(Some),
+                            None => Ok(None),
+                        }
+                    };
+                    let (init, body) =
+                        tokio::join!(init_fut, cached_get(&j, CacheKey::Media(i), &seg.url));
+                    Ok::<_, PlayerError>((init?, body?))
+                }
+            })
+            .buffered(job.prefetch + 1);
+        let failure = loop {
+            match results.next().await {
+                None => return Ok(()),
+                Some(Ok((init, seg))) => {
+                    if let Some(init) = init
+                        && prod.write_all(&init).await.is_err()
+                    {
+                        return Ok(());
+                    }
+                    if prod.write_all(&seg).await.is_err() {
+                        return Ok(());
+                    }
+                    next += 1;
+                    refreshes = 0;
+                }
+                Some(Err(e)) => break e,
             }
-        })
-        .buffered(prefetch + 1);
-    while let Some(r) = results.next().await {
-        let (init, seg) = r?;
-        if let Some(init) = init
-            && prod.write_all(&init).await.is_err()
-        {
-            return Ok(());
+        };
+        let Some(refresh) = job.refresh.clone().filter(|_| expired(&failure)) else {
+            return Err(failure);
+        };
+        if refreshes >= MAX_REFRESHES {
+            return Err(failure);
         }
-        if prod.write_all(&seg).await.is_err() {
-            return Ok(());
+        refreshes += 1;
+        drop(results);
+        let fresh = refresh().await?;
+        if fresh.segments.len() != job.playlist.segments.len() {
+            return Err(PlayerError::NoStream(format!(
+                "the stream changed when its expired URLs were refreshed ({failure})"
+            )));
+        }
+        job.counters.refreshes.fetch_add(1, Ordering::Relaxed);
+        job.playlist = Arc::new(fresh);
+        // The init segment is already in the ring unless nothing was written yet.
+        with_init = next == job.from;
+    }
+}
+
+/// What the segment cache holds: init segments by URL (without the signature), media
+/// segments by index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheKey {
+    /// An init segment.
+    Init(String),
+    /// Media segment `n` of the playlist.
+    Media(usize),
+}
+
+/// Recently fetched segments of one stream, up to a byte budget (oldest out first), so a
+/// seek into what was just fetched or prefetched needs no request.
+#[derive(Debug)]
+pub struct SegmentCache {
+    budget: usize,
+    inner: std::sync::Mutex<(usize, std::collections::VecDeque<(CacheKey, Bytes)>)>,
+}
+
+impl SegmentCache {
+    /// A cache of at most `budget` bytes (0: nothing is kept).
+    pub fn new(budget: usize) -> Self {
+        Self {
+            budget,
+            inner: std::sync::Mutex::new((0, std::collections::VecDeque::new())),
         }
     }
-    Ok(())
+
+    fn get(&self, key: &CacheKey) -> Option<Bytes> {
+        let g = self.inner.lock().ok()?;
+        g.1.iter().find(|(k, _)| k == key).map(|(_, b)| b.clone())
+    }
+
+    fn put(&self, key: CacheKey, bytes: Bytes) {
+        if bytes.len() > self.budget {
+            return;
+        }
+        let Ok(mut g) = self.inner.lock() else { return };
+        let (used, entries) = &mut *g;
+        if entries.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        *used += bytes.len();
+        entries.push_back((key, bytes));
+        while *used > self.budget {
+            match entries.pop_front() {
+                Some((_, b)) => *used -= b.len(),
+                None => break,
+            }
+        }
+    }
 }
 
 /// Writes a file from byte `offset` on into `prod`, streaming (memory stays flat).

@@ -85,6 +85,27 @@ fn parse_priming(b: &[u8], s: usize, e: usize) -> u64 {
     v.filter(|v| (0..=1 << 20).contains(v)).unwrap_or(0) as u64
 }
 
+/// The first edit's `segment_duration` converted from the movie timescale (`mvhd`) to
+/// samples at `rate`; `None` when it is 0 (unknown, as in most fragmented files).
+fn edit_length(b: &[u8], rate: u32) -> Option<u64> {
+    let (ms, _) = child(b, 0, b.len(), &[b"mvhd"])?;
+    let timescale = if b.get(ms) == Some(&1) {
+        be32(b, ms + 20)?
+    } else {
+        be32(b, ms + 12)?
+    };
+    let (es, _) = child(b, 0, b.len(), &[b"trak", b"edts", b"elst"])?;
+    let duration = if b.get(es) == Some(&1) {
+        be64(b, es + 8)?
+    } else {
+        u64::from(be32(b, es + 8)?)
+    };
+    if duration == 0 || timescale == 0 || rate == 0 || duration > 1 << 40 {
+        return None;
+    }
+    Some(duration * u64::from(rate) / u64::from(timescale))
+}
+
 /// Finds `esds`' DecoderSpecificInfo (the AudioSpecificConfig).
 fn audio_specific_config(esds: &[u8]) -> Option<Vec<u8>> {
     // Skip version/flags, then walk descriptors: tag, variable-length size.
@@ -122,6 +143,9 @@ pub struct InitInfo {
     pub params: AudioCodecParameters,
     /// Samples of encoder delay to trim from the front.
     pub priming: u64,
+    /// Samples to play after the priming, when the edit list says (its `segment_duration`):
+    /// what follows is encoder padding.
+    pub length: Option<u64>,
     default_sample_size: u32,
 }
 
@@ -167,13 +191,15 @@ fn parse_moov(b: &[u8]) -> io::Result<InitInfo> {
     Ok(InitInfo {
         params,
         priming: parse_priming(b, 0, b.len()),
+        length: edit_length(b, rate),
         default_sample_size,
     })
 }
 
-/// Sample sizes of one `moof`.
-fn parse_moof(b: &[u8], default_size: u32) -> Vec<u32> {
+/// Sample sizes of one `moof`, and its base media decode time (`tfdt`) when it has one.
+fn parse_moof(b: &[u8], default_size: u32) -> (Vec<u32>, Option<u64>) {
     let mut sizes = Vec::new();
+    let mut decode_time = None;
     for (t, s, e) in children(b, 0, b.len()) {
         if &t != b"traf" {
             continue;
@@ -192,6 +218,13 @@ fn parse_moof(b: &[u8], default_size: u32) -> Vec<u32> {
                     if flags & 0x10 != 0 {
                         size_default = be32(b, at).unwrap_or(size_default);
                     }
+                }
+                b"tfdt" => {
+                    decode_time = if b.get(cs) == Some(&1) {
+                        be64(b, cs + 4)
+                    } else {
+                        be32(b, cs + 4).map(u64::from)
+                    };
                 }
                 b"trun" => {
                     let flags = be32(b, cs).unwrap_or(0) & 0xFF_FFFF;
@@ -225,7 +258,7 @@ fn parse_moof(b: &[u8], default_size: u32) -> Vec<u32> {
             }
         }
     }
-    sizes
+    (sizes, decode_time)
 }
 
 /// Reads boxes from a byte stream and yields AAC packets.
@@ -322,8 +355,9 @@ impl<R: Read> Fmp4Demuxer<R> {
         }
     }
 
-    /// The next packet's bytes, or `None` at the end of the stream.
-    pub fn next_packet(&mut self) -> io::Result<Option<&[u8]>> {
+    /// The next packet's decode time (in samples) and bytes, or `None` at the end of the
+    /// stream.
+    pub fn next_packet(&mut self) -> io::Result<Option<(u64, &[u8])>> {
         loop {
             let (i, off) = self.next;
             if i < self.sizes.len() && !self.mdat.is_empty() {
@@ -335,8 +369,9 @@ impl<R: Read> Fmp4Demuxer<R> {
                     continue;
                 }
                 self.next = (i + 1, end);
+                let ts = self.ts;
                 self.ts += 1024;
-                return Ok(Some(&self.mdat[off..end]));
+                return Ok(Some((ts, &self.mdat[off..end])));
             }
             let mut buf = std::mem::take(&mut self.mdat);
             let Some((t, len)) = read_header(&mut self.inner)? else {
@@ -345,7 +380,11 @@ impl<R: Read> Fmp4Demuxer<R> {
             match &t {
                 b"moof" => {
                     read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
-                    self.sizes = parse_moof(&buf, self.init.default_sample_size);
+                    let (sizes, decode_time) = parse_moof(&buf, self.init.default_sample_size);
+                    self.sizes = sizes;
+                    if let Some(t) = decode_time {
+                        self.ts = t;
+                    }
                     buf.clear();
                     self.mdat = buf;
                     self.next = (0, 0);

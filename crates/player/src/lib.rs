@@ -23,6 +23,11 @@
 //!   (the profile for private tracks) and artwork, as SoundCloud's terms ask.
 //! - Budgets ([`PlayerOptions`]): byte ring 512 KiB, PCM ring 200 ms, 2 segments prefetched;
 //!   memory does not grow with the track's length.
+//! - A queue ([`Player::enqueue`], [`Repeat`], shuffle): the next item is preloaded 10 s before
+//!   the current one ends and joins it gaplessly in the same output (AAC priming and padding
+//!   from the edit list, MP3 from the LAME header), or crossfades.
+//! - Signed URLs that expire mid-stream (the CDN's 403) are re-resolved and the stream goes on
+//!   at the same segment.
 //!
 //! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
 //! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
@@ -37,9 +42,12 @@ pub mod fmp4;
 pub mod hls;
 mod options;
 mod output;
+mod pipeline;
 pub mod plan;
 mod player;
+mod queue;
 pub mod ring;
+mod session;
 
 pub use error::PlayerError;
 pub use events::{PlayerEvent, StatsSnapshot};
@@ -51,4 +59,5 @@ pub use output::sink::{NullWriter, PipeWriter, SampleWriter, Sink};
 pub use output::wav::{WavWriter, read_wav};
 pub use plan::{Source, StreamPlan, Target, TrackInfo};
 pub use player::Player;
+pub use queue::Repeat;
 pub use scplay_core as core;

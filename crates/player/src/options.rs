@@ -27,11 +27,22 @@ pub struct PlayerOptions {
     pub volume: f32,
     /// Length of the volume ramp on pause, resume, seek and stop (no clicks). Default 10 ms.
     pub ramp: Duration,
-    /// Pace file, pipe and null sinks in real time instead of running as fast as possible.
+    /// Pace file, pipe and null sinks in real time instead of running as fast as possible;
+    /// when the decoder falls behind they then get silence, as a sound card would.
     /// Default `false`.
     pub realtime: bool,
     /// How often position events are sent. Default 250 ms of audio.
     pub position_interval: Duration,
+    /// Start loading the next queue item this long before the current one ends (or as soon
+    /// as the current one is fully downloaded), so it joins without a network round trip.
+    /// Default 10 s.
+    pub preload_before: Duration,
+    /// Crossfade between queue items; zero (the default) joins them gaplessly, sample for
+    /// sample.
+    pub crossfade: Duration,
+    /// Bytes of recently fetched HLS segments kept per stream, so seeking into what was just
+    /// fetched or prefetched needs no request. Default 1 MiB.
+    pub segment_cache_bytes: usize,
 }
 
 impl Default for PlayerOptions {
@@ -45,6 +56,9 @@ impl Default for PlayerOptions {
             ramp: Duration::from_millis(10),
             realtime: false,
             position_interval: Duration::from_millis(250),
+            preload_before: Duration::from_secs(10),
+            crossfade: Duration::ZERO,
+            segment_cache_bytes: 1 << 20,
         }
     }
 }

@@ -11,28 +11,40 @@ use scplay_core::Client;
 use crate::PlayerError;
 use crate::engine::{Cmd, Engine, Shared};
 use crate::events::{PlayerEvent, StatsSnapshot};
+use crate::fetch::FetchCounters;
 use crate::options::PlayerOptions;
 use crate::output::driver::SinkSlot;
 use crate::output::sink::{NullWriter, PipeWriter, Sink};
 use crate::output::wav::WavWriter;
+use crate::pipeline::Ctx;
 use crate::plan::Target;
+use crate::queue::{Queue, Repeat};
 
-/// A player. Cheap commands, usable from sync and async code (nothing blocks but
-/// [`Player::wait`]); the work happens on its own threads.
+/// A player with a play queue. Cheap commands, usable from sync and async code (nothing
+/// blocks but [`Player::wait`]); the work happens on its own threads.
+///
+/// Queue items follow each other gaplessly: the next one is loaded while the current one
+/// plays ([`PlayerOptions::preload_before`]) and decoded into the same output right after its
+/// last sample, with encoder delay and padding trimmed, so tracks cut from one recording play
+/// back as that recording (or crossfade, [`PlayerOptions::crossfade`]). A soundcloud.com
+/// playlist URL expands into its tracks; blocked tracks are skipped with
+/// [`PlayerEvent::Skipped`].
 ///
 /// ```no_run
-/// use scplay_player::{Player, PlayerOptions, Sink};
+/// use scplay_player::{Player, PlayerOptions, Repeat, Sink};
 /// # fn run(client: scplay_core::Client) -> Result<(), scplay_player::PlayerError> {
 /// let player = Player::new(Some(client), Sink::Wav("out.wav".into()), PlayerOptions::default())?;
 /// player.play("https://soundcloud.com/lena-tide/tidal-lines")?;
-/// player.wait()?; // until the end of the track
+/// player.enqueue("https://soundcloud.com/orbit-collective/sets/undertow")?; // its tracks
+/// player.set_repeat(Repeat::All);
+/// player.wait_timeout(std::time::Duration::from_secs(600))?;
 /// # Ok(()) }
 /// ```
 pub struct Player {
     tx: Sender<Cmd>,
     shared: Arc<Shared>,
-    /// Tracks asked for so far (each ends as finished: played, stopped or failed).
-    requested: std::sync::atomic::AtomicU64,
+    /// Commands sent so far.
+    sent: std::sync::atomic::AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -73,18 +85,27 @@ impl Player {
             Sink::Writer(w) => SinkSlot::Writer(Some(w)),
         };
         let (tx, rx) = channel();
-        let shared = Arc::new(Shared::default());
+        let counters = Arc::new(FetchCounters::default());
+        let mut shared = Shared::new();
+        shared.stats.fetch = counters.clone();
+        let shared = Arc::new(shared);
         let engine = Engine {
-            rt,
-            http,
-            client,
+            ctx: Ctx {
+                rt: rt.handle().clone(),
+                http,
+                client,
+                opts: opts.clone(),
+                counters,
+            },
+            _rt: rt,
             volume: opts.volume,
             paused: false,
-            opts,
             sink,
             shared: shared.clone(),
             rx,
             pending: None,
+            queue: Queue::default(),
+            preload: None,
         };
         let thread = std::thread::Builder::new()
             .name("scplay-engine".into())
@@ -93,31 +114,85 @@ impl Player {
         Ok(Self {
             tx,
             shared,
-            requested: std::sync::atomic::AtomicU64::new(0),
+            sent: std::sync::atomic::AtomicU64::new(0),
             thread: Some(thread),
         })
     }
 
     fn send(&self, cmd: Cmd) {
+        self.sent.fetch_add(1, Ordering::AcqRel);
         // The engine only goes away when the player does.
         let _ = self.tx.send(cmd);
     }
 
-    /// Plays a track URN or id, a soundcloud.com track URL, or a direct media URL, replacing
-    /// what is playing.
+    fn clear_error(&self) {
+        if let Ok(mut e) = self.shared.last_error.lock() {
+            *e = None;
+        }
+    }
+
+    /// Plays a track URN or id, a soundcloud.com track or playlist URL, or a direct media
+    /// URL, replacing the queue.
     pub fn play(&self, target: &str) -> Result<(), PlayerError> {
         let target: Target = target.parse()?;
         self.play_target(target);
         Ok(())
     }
 
-    /// Plays a parsed [`Target`].
+    /// Plays a parsed [`Target`], replacing the queue.
     pub fn play_target(&self, target: Target) {
-        if let Ok(mut e) = self.shared.last_error.lock() {
-            *e = None;
-        }
-        self.requested.fetch_add(1, Ordering::AcqRel);
-        self.send(Cmd::Play(target));
+        self.play_all(vec![target]);
+    }
+
+    /// Replaces the queue with `targets` and plays it from the first.
+    pub fn play_all(&self, targets: Vec<Target>) {
+        self.clear_error();
+        self.send(Cmd::Play(targets));
+    }
+
+    /// Adds a track, playlist URL or media URL at the end of the queue; an idle player
+    /// starts playing the queue.
+    pub fn enqueue(&self, target: &str) -> Result<(), PlayerError> {
+        let target: Target = target.parse()?;
+        self.enqueue_all(vec![target]);
+        Ok(())
+    }
+
+    /// Adds `targets` at the end of the queue; an idle player starts playing the queue.
+    pub fn enqueue_all(&self, targets: Vec<Target>) {
+        self.clear_error();
+        self.send(Cmd::Enqueue(targets));
+    }
+
+    /// Skips to the next queue item (after the last, playback stops).
+    pub fn next(&self) {
+        self.send(Cmd::Next);
+    }
+
+    /// Back to the start of the current item when more than 3 s in, else to the previous one.
+    pub fn previous(&self) {
+        self.send(Cmd::Previous);
+    }
+
+    /// Plays queue item `index` (counted in the order items were added).
+    pub fn jump_to(&self, index: usize) {
+        self.send(Cmd::Jump(index));
+    }
+
+    /// Empties the queue; what is playing plays to its end.
+    pub fn clear_queue(&self) {
+        self.send(Cmd::ClearQueue);
+    }
+
+    /// Sets the repeat mode.
+    pub fn set_repeat(&self, repeat: Repeat) {
+        self.send(Cmd::Repeat(repeat));
+    }
+
+    /// Shuffles the queue with `seed` (reproducible; the current item stays current), or
+    /// with `None` goes back to the order of addition.
+    pub fn shuffle(&self, seed: Option<u64>) {
+        self.send(Cmd::Shuffle(seed));
     }
 
     /// Pauses (the output ramps down; buffering continues). Given before [`Player::play`], the
@@ -175,13 +250,20 @@ impl Player {
             .and_then(|mut e| e.take())
     }
 
-    /// Number of tracks that have finished (played, stopped or failed).
+    /// Number of queue items that have finished (played, skipped, stopped or failed).
     pub fn finished_tracks(&self) -> u64 {
         self.shared.finished.load(Ordering::Acquire)
     }
 
-    /// Blocks until every track asked for so far has finished (played to its end, stopped or
-    /// failed); the error of the latest if it failed.
+    /// Whether nothing is playing and every command sent so far has been handled.
+    pub fn is_idle(&self) -> bool {
+        let sent = self.sent.load(Ordering::Acquire);
+        self.shared.handled.load(Ordering::Acquire) >= sent
+            && self.shared.idle.load(Ordering::Acquire)
+    }
+
+    /// Blocks until the queue has finished (played to its end, stopped, or every item
+    /// failed); the error of the latest failure or skip, if there was one.
     pub fn wait(&self) -> Result<(), PlayerError> {
         self.wait_timeout(Duration::MAX)
     }
@@ -189,8 +271,7 @@ impl Player {
     /// Like [`Player::wait`], giving up (with `Ok`) after `timeout`.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), PlayerError> {
         let start = Instant::now();
-        let requested = self.requested.load(Ordering::Acquire);
-        while self.finished_tracks() < requested && start.elapsed() < timeout {
+        while !self.is_idle() && start.elapsed() < timeout {
             std::thread::sleep(Duration::from_millis(5));
         }
         match self.last_error() {

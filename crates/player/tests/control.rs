@@ -162,29 +162,6 @@ fn bad_targets_are_refused_at_once() {
     assert!(player.play("soundcloud:users:1").is_err());
 }
 
-/// A writer that wants 48 kHz mono, as some USB DACs do.
-struct Wants48kMono(std::sync::Arc<std::sync::Mutex<Vec<f32>>>);
-
-impl scplay_player::SampleWriter for Wants48kMono {
-    fn format_for(&self, _: scplay_player::Format) -> scplay_player::Format {
-        scplay_player::Format {
-            rate: 48_000,
-            channels: 1,
-        }
-    }
-    fn begin(&mut self, f: scplay_player::Format) -> std::io::Result<()> {
-        assert_eq!((f.rate, f.channels), (48_000, 1));
-        Ok(())
-    }
-    fn write(&mut self, s: &[f32]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(s);
-        Ok(())
-    }
-    fn end(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resamples_and_maps_channels_when_the_sink_needs_it() {
     let emu = emulator().await;
@@ -196,41 +173,17 @@ async fn resamples_and_maps_channels_when_the_sink_needs_it() {
     let want = tokio::task::spawn_blocking(move || reference_decode(data, "mp3", 0))
         .await
         .unwrap();
-    let got = tokio::task::spawn_blocking(move || {
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let player = Player::new(
-            None,
-            Sink::Writer(Box::new(Wants48kMono(buf.clone()))),
-            PlayerOptions::default(),
-        )
+    let target: scplay_player::Target = url.parse().unwrap();
+    let got = tokio::task::spawn_blocking(move || play_to_48k_mono(None, vec![target]))
+        .await
         .unwrap();
-        player.play(&url).unwrap();
-        player.wait().unwrap();
-        drop(player);
-        std::sync::Arc::try_unwrap(buf)
-            .unwrap()
-            .into_inner()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    // The reference, mixed to mono and taken to 48 kHz by linear interpolation.
-    let mono: Vec<f32> = want.2.chunks(2).map(|f| (f[0] + f[1]) / 2.0).collect();
-    let expected_len = (mono.len() as f64 * 48_000.0 / 44_100.0).round() as usize;
+    let expected_len = (want.2.len() as f64 / 2.0 * 48_000.0 / 44_100.0).round() as usize;
     assert!(
         (got.len() as i64 - expected_len as i64).abs() <= 1,
         "{} frames, expected {expected_len}",
         got.len()
     );
-    let approx: Vec<f32> = (0..expected_len)
-        .map(|i| {
-            let x = i as f64 * 44_100.0 / 48_000.0;
-            let (k, frac) = (x as usize, (x - x.floor()) as f32);
-            let a = mono[k.min(mono.len() - 1)];
-            let b = mono[(k + 1).min(mono.len() - 1)];
-            a + (b - a) * frac
-        })
-        .collect();
+    let approx = to_48k_mono(&want.2, expected_len);
     let snr = snr_db(&approx, &got);
     assert!(
         snr > 25.0,

@@ -139,8 +139,9 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
     } = d;
     let channels = usize::from(format.channels.max(1));
     let mut buf = vec![0f32; 4096 * channels];
-    let started = Instant::now();
+    let mut started = Instant::now();
     let mut frames: u64 = 0;
+    let mut in_underrun = false;
     while !stop.load(Ordering::Acquire) {
         if status.flush.swap(false, Ordering::AcqRel) {
             let n = cons.occupied_len();
@@ -153,7 +154,10 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
             status.volume()
         };
         if target == 0.0 && gain.is_silent(0.0) && status.paused.load(Ordering::Acquire) {
+            let t = Instant::now();
             std::thread::sleep(Duration::from_millis(5));
+            // Real-time pacing resumes where it paused.
+            started += t.elapsed();
             continue;
         }
         // While pausing, take only the ramp's worth, so the position stops where the ear does.
@@ -169,10 +173,31 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
                 status.drained.store(true, Ordering::Release);
             } else if !cons.write_is_held() {
                 break;
+            } else if realtime && !status.paused.load(Ordering::Acquire) {
+                // Paced like a sound card: audio that is late leaves silence in its place.
+                let due = Duration::from_secs_f64(frames as f64 / f64::from(format.rate));
+                let late = started.elapsed().saturating_sub(due);
+                if late > Duration::from_millis(10) {
+                    let f = ((late.as_secs_f64() * f64::from(format.rate)) as usize)
+                        .min(buf.len() / channels);
+                    if !in_underrun {
+                        in_underrun = true;
+                        status.underruns.fetch_add(1, Ordering::AcqRel);
+                    }
+                    buf[..f * channels].fill(0.0);
+                    if writer.write(&buf[..f * channels]).is_err() {
+                        status.failed.store(true, Ordering::Release);
+                        break;
+                    }
+                    frames += f as u64;
+                    status.silence_frames.fetch_add(f as u64, Ordering::AcqRel);
+                    continue;
+                }
             }
             std::thread::sleep(Duration::from_millis(1));
             continue;
         }
+        in_underrun = false;
         gain.apply(&mut buf[..n], channels, target);
         if writer.write(&buf[..n]).is_err() {
             status.failed.store(true, Ordering::Release);

@@ -44,6 +44,8 @@ pub struct OutputStatus {
     pub frames_played: AtomicU64,
     /// Callbacks that found the ring short.
     pub underruns: AtomicU64,
+    /// Frames of silence played because the ring was short.
+    pub silence_frames: AtomicU64,
     /// Paused: ramp to silence and stop consuming.
     pub paused: AtomicBool,
     /// Discard everything queued (after a seek or stop), then clear this flag.

@@ -163,3 +163,58 @@ pub fn snr_db(want: &[f32], got: &[f32]) -> f64 {
         10.0 * (sig / noise).log10()
     }
 }
+
+/// A writer that wants 48 kHz mono, as some USB DACs do.
+pub struct Wants48kMono(pub std::sync::Arc<std::sync::Mutex<Vec<f32>>>);
+impl scplay_player::SampleWriter for Wants48kMono {
+    fn format_for(&self, _: scplay_player::Format) -> scplay_player::Format {
+        scplay_player::Format {
+            rate: 48_000,
+            channels: 1,
+        }
+    }
+    fn begin(&mut self, f: scplay_player::Format) -> std::io::Result<()> {
+        assert_eq!((f.rate, f.channels), (48_000, 1));
+        Ok(())
+    }
+    fn write(&mut self, s: &[f32]) -> std::io::Result<()> {
+        self.0.lock().unwrap().extend_from_slice(s);
+        Ok(())
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// 44.1 kHz stereo `want` mixed to mono and taken to 48 kHz by linear interpolation
+/// (`frames` long): what a resampled output should roughly be.
+pub fn to_48k_mono(want: &[f32], frames: usize) -> Vec<f32> {
+    let mono: Vec<f32> = want.chunks(2).map(|f| (f[0] + f[1]) / 2.0).collect();
+    (0..frames)
+        .map(|i| {
+            let x = i as f64 * 44_100.0 / 48_000.0;
+            let (k, frac) = (x as usize, (x - x.floor()) as f32);
+            let a = mono[k.min(mono.len() - 1)];
+            let b = mono[(k + 1).min(mono.len() - 1)];
+            a + (b - a) * frac
+        })
+        .collect()
+}
+
+/// Plays `targets` into a [`Wants48kMono`] sink and returns what it got.
+pub fn play_to_48k_mono(client: Option<Client>, targets: Vec<scplay_player::Target>) -> Vec<f32> {
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let player = Player::new(
+        client,
+        Sink::Writer(Box::new(Wants48kMono(buf.clone()))),
+        PlayerOptions::default(),
+    )
+    .unwrap();
+    player.play_all(targets);
+    player.wait().unwrap();
+    drop(player);
+    std::sync::Arc::try_unwrap(buf)
+        .unwrap()
+        .into_inner()
+        .unwrap()
+}
