@@ -251,6 +251,8 @@ fn event_json(e: &PlayerEvent) -> serde_json::Value {
             reason,
         } => json!({"event": "skipped", "index": index, "track": info(i), "reason": reason}),
         PlayerEvent::QueueEnded => json!({"event": "queue_ended"}),
+        PlayerEvent::DeviceLost(m) => json!({"event": "device_lost", "message": m}),
+        PlayerEvent::DeviceRestored => json!({"event": "device_restored"}),
     }
 }
 
@@ -299,6 +301,8 @@ fn play_queue(player: &Player, args: &Args, pipe: bool) -> (u64, Option<PlayerEr
                 info.title.as_deref().unwrap_or("a track")
             )),
             PlayerEvent::Error(m) if !args.json => say(&format!("Error: {m}.")),
+            PlayerEvent::DeviceLost(m) if !args.json => say(&format!("Audio device lost: {m}…")),
+            PlayerEvent::DeviceRestored if !args.json => say("Audio device back."),
             PlayerEvent::Position(p) if tty => {
                 if let Some(info) = &now {
                     let total = info.duration_ms.map_or(String::new(), |d| {

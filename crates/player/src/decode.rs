@@ -39,6 +39,9 @@ pub struct Decoder {
     end: Option<u64>,
     /// Decode time of the latest packet.
     packet_ts: Option<u64>,
+    /// Longest time without audio before [`PlayerError::Stalled`], and when audio last came.
+    watchdog: Option<std::time::Duration>,
+    last_audio: std::time::Instant,
     /// Packets that failed to decode and were skipped.
     pub skipped_packets: u64,
 }
@@ -88,6 +91,8 @@ impl Decoder {
             return Ok(Self {
                 end,
                 packet_ts: None,
+                watchdog: None,
+                last_audio: std::time::Instant::now(),
                 dec: make_decoder(&params)?,
                 format: format_of(&params)?,
                 demux: Demux::Fmp4(Box::new(demux)),
@@ -128,6 +133,8 @@ impl Decoder {
             demux: Demux::Symphonia(reader, track_id),
             end: None,
             packet_ts: None,
+            watchdog: None,
+            last_audio: std::time::Instant::now(),
             buf: Vec::with_capacity(8192),
             skip: 0,
             skipped_packets: 0,
@@ -137,6 +144,18 @@ impl Decoder {
     /// The stream's format.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// Ends the stream with [`PlayerError::Stalled`] when packets keep coming but none decodes
+    /// for `limit`.
+    pub fn set_watchdog(&mut self, limit: std::time::Duration) {
+        self.watchdog = Some(limit);
+        self.last_audio = std::time::Instant::now();
+    }
+
+    fn starved(&self) -> Option<PlayerError> {
+        let w = self.watchdog?;
+        (self.last_audio.elapsed() > w).then_some(PlayerError::Stalled { secs: w.as_secs() })
     }
 
     /// Drops `frames` more frames from the front (a seek inside a segment).
@@ -166,6 +185,9 @@ impl Decoder {
                     Ok(None) | Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => Ok(None),
                     Err(SymError::DecodeError(_)) => {
                         self.skipped_packets += 1;
+                        if let Some(e) = self.starved() {
+                            return Err(e);
+                        }
                         continue;
                     }
                     Err(e) => Err(PlayerError::Decode(e.to_string())),
@@ -184,6 +206,9 @@ impl Decoder {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
                     self.skipped_packets += 1;
+                    if let Some(e) = self.starved() {
+                        return Err(e);
+                    }
                     continue;
                 }
                 Err(e) => return Err(PlayerError::Decode(e.to_string())),
@@ -203,6 +228,7 @@ impl Decoder {
             }
             let from = (self.skip as usize) * ch;
             self.skip = 0;
+            self.last_audio = std::time::Instant::now();
             return Ok(Some(&self.buf[from..]));
         }
     }

@@ -84,6 +84,8 @@ pub(crate) struct Engine {
     pub pending: Option<Cmd>,
     pub queue: Queue,
     pub preload: Option<Preload>,
+    /// Commands that arrived while the output was being reopened.
+    pub deferred: std::collections::VecDeque<Cmd>,
 }
 
 impl Engine {

@@ -49,6 +49,12 @@ pub enum PlayerError {
     /// The audio could not be decoded at all (unsupported codec, no audio track).
     #[error("cannot decode the stream: {0}")]
     Decode(String),
+    /// The stream yielded no audio for [`crate::PlayerOptions::watchdog`].
+    #[error("no audio for {secs} s: the stream stalled")]
+    Stalled {
+        /// The watchdog's limit, in seconds.
+        secs: u64,
+    },
     /// The audio output failed.
     #[error("audio output: {0}")]
     Output(String),

@@ -47,6 +47,11 @@ pub enum PlayerEvent {
     },
     /// The last queue item played to its end (or the queue was emptied).
     QueueEnded,
+    /// The audio output failed (device unplugged, busy, invalidated): playback holds its
+    /// position and the device is reopened with backoff (the same one, then the default).
+    DeviceLost(String),
+    /// The output is back; playback goes on where it was.
+    DeviceRestored,
     /// Paused.
     Paused,
     /// Resumed after a pause.

@@ -43,6 +43,25 @@ pub struct PlayerOptions {
     /// Bytes of recently fetched HLS segments kept per stream, so seeking into what was just
     /// fetched or prefetched needs no request. Default 1 MiB.
     pub segment_cache_bytes: usize,
+    /// How long a media request keeps being retried (network errors, 5xx, 429; jittered
+    /// backoff, `Retry-After` honoured) without progress before the track fails with an
+    /// error saying what failed. Default 30 s.
+    pub retry_for: Duration,
+    /// A response that sends nothing for this long counts as a dropped connection (retried,
+    /// resuming where it stopped). Default 10 s.
+    pub stall_timeout: Duration,
+    /// A stream that yields no audio for this long (no data, or nothing decodable) ends with
+    /// [`crate::PlayerError::Stalled`] instead of hanging. Default 45 s.
+    pub watchdog: Duration,
+}
+
+impl PlayerOptions {
+    pub(crate) fn net(&self) -> crate::fetch::NetPolicy {
+        crate::fetch::NetPolicy {
+            retry_for: self.retry_for,
+            stall: self.stall_timeout,
+        }
+    }
 }
 
 impl Default for PlayerOptions {
@@ -59,6 +78,9 @@ impl Default for PlayerOptions {
             preload_before: Duration::from_secs(10),
             crossfade: Duration::ZERO,
             segment_cache_bytes: 1 << 20,
+            retry_for: Duration::from_secs(30),
+            stall_timeout: Duration::from_secs(10),
+            watchdog: Duration::from_secs(45),
         }
     }
 }

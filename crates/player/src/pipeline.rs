@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::PlayerError;
 use crate::decode::Decoder;
-use crate::fetch::{self, FetchCounters, HlsJob, Refresh, SegmentCache};
+use crate::fetch::{self, FetchCounters, FileJob, HlsJob, Refresh, SegmentCache};
 use crate::options::PlayerOptions;
 use crate::plan::{self, Source, StreamPlan, Target, TrackInfo};
 use crate::ring::{RingCancel, byte_ring};
@@ -109,10 +109,7 @@ impl Ctx {
     async fn track_stream(&self, track: &Track) -> Result<Stream, PlayerError> {
         let client = self.client()?;
         let plan = plan::resolve_track(client, &self.http, track, self.opts.prefer).await?;
-        let refresh = match plan.source {
-            Source::Hls { .. } => plan::refresher(client, &self.http, track, &plan.kind),
-            Source::File { .. } => None,
-        };
+        let refresh = plan::refresher(client, track, &plan.kind);
         Ok(Stream {
             plan: Arc::new(plan),
             refresh,
@@ -201,7 +198,8 @@ impl Ctx {
 
     /// Starts fetching and decoding `stream` from `at` seconds.
     pub fn open(&self, stream: &Stream, at: f64) -> Result<Pipeline, PlayerError> {
-        let (prod, reader, cancel) = byte_ring(self.opts.byte_ring_bytes);
+        let (prod, mut reader, cancel) = byte_ring(self.opts.byte_ring_bytes);
+        reader.set_watchdog(self.opts.watchdog);
         let plan = &stream.plan;
         let (fetch, ext, skip_secs) = match &plan.source {
             Source::Hls { playlist, .. } => {
@@ -219,6 +217,7 @@ impl Ctx {
                     counters: self.counters.clone(),
                     cache: stream.cache.clone(),
                     refresh: stream.refresh.clone(),
+                    policy: self.opts.net(),
                 };
                 (
                     self.rt.spawn(fetch::run_hls(job, prod)),
@@ -237,18 +236,20 @@ impl Ctx {
                     _ => 0,
                 };
                 let skip = if offset > 0 { 0.0 } else { at };
-                let task = fetch::run_file(
-                    self.http.clone(),
-                    url.clone(),
+                let job = FileJob {
+                    http: self.http.clone(),
+                    url: url.clone(),
                     offset,
-                    prod,
-                    self.counters.clone(),
-                );
-                (self.rt.spawn(task), "mp3", skip)
+                    counters: self.counters.clone(),
+                    refresh: stream.refresh.clone(),
+                    policy: self.opts.net(),
+                };
+                (self.rt.spawn(fetch::run_file(job, prod)), "mp3", skip)
             }
         };
         match Decoder::open(reader, Some(ext)) {
             Ok(mut decoder) => {
+                decoder.set_watchdog(self.opts.watchdog);
                 let rate = f64::from(decoder.format().rate);
                 decoder.skip_frames((skip_secs.max(0.0) * rate).round() as u64);
                 Ok(Pipeline {
@@ -260,10 +261,14 @@ impl Ctx {
             Err(e) => {
                 // A fetch failure explains an unreadable stream better than the probe does;
                 // a fetch still running is told to stop first (nobody reads its ring now).
+                let stalled = cancel.timed_out();
                 cancel.cancel();
                 let fetched = self.rt.block_on(fetch);
                 Err(match fetched {
                     Ok(Err(fe)) => fe,
+                    _ if stalled => PlayerError::Stalled {
+                        secs: self.opts.watchdog.as_secs(),
+                    },
                     _ => e,
                 })
             }

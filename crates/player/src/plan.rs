@@ -216,23 +216,17 @@ pub async fn resolve_track(
     }))
 }
 
-/// How to fetch the playlist of `track`'s stream `kind` again, with fresh signed URLs.
-pub(crate) fn refresher(
-    client: &Client,
-    http: &reqwest::Client,
-    track: &Track,
-    kind: &str,
-) -> Option<fetch::Refresh> {
+/// How to resolve `track`'s stream `kind` again, for a freshly signed URL.
+pub(crate) fn refresher(client: &Client, track: &Track, kind: &str) -> Option<fetch::Refresh> {
     let urn = track
         .urn
         .as_deref()
         .and_then(|u| TrackUrn::parse(u).ok())
         .or_else(|| track.id.map(TrackUrn::from))?;
     let secret = secret_token(track).map(scplay_core::Secret::new);
-    let (client, http, kind) = (client.clone(), http.clone(), kind.to_string());
+    let (client, kind) = (client.clone(), kind.to_string());
     Some(std::sync::Arc::new(move || {
-        let (client, http, kind, secret) =
-            (client.clone(), http.clone(), kind.clone(), secret.clone());
+        let (client, kind, secret) = (client.clone(), kind.clone(), secret.clone());
         Box::pin(async move {
             let streams = client
                 .streams(urn, secret.as_ref().map(scplay_core::Secret::expose))
@@ -241,11 +235,12 @@ pub(crate) fn refresher(
                 "hls_aac_160" => streams.hls_aac_160_url,
                 "hls_aac_96" => streams.hls_aac_96_url,
                 "hls_mp3_128" => streams.hls_mp3_128_url,
+                "http_mp3_128" => streams.http_mp3_128_url,
+                "preview_mp3_128" => streams.preview_mp3_128_url,
                 _ => None,
             }
             .ok_or_else(|| PlayerError::NoStream(format!("the {kind} stream went away")))?;
-            let url = client.stream_location(&api_url).await?;
-            fetch::playlist(&http, &url).await
+            Ok(client.stream_location(&api_url).await?)
         })
     }))
 }

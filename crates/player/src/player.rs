@@ -106,6 +106,7 @@ impl Player {
             pending: None,
             queue: Queue::default(),
             preload: None,
+            deferred: Default::default(),
         };
         let thread = std::thread::Builder::new()
             .name("scplay-engine".into())

@@ -4,9 +4,9 @@
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ringbuf::HeapRb;
 use ringbuf::traits::{Consumer, Observer, Producer};
@@ -17,8 +17,11 @@ use tokio::sync::Notify;
 type Rb = Arc<HeapRb<u8>>;
 
 struct Shared {
-    /// The reading thread, parked while the ring is empty.
-    reader: OnceLock<Thread>,
+    /// The reading thread, parked while the ring is empty (a preloaded stream is opened on
+    /// one thread and read on another).
+    reader: Mutex<Option<Thread>>,
+    /// The reader waited longer than its watchdog allows.
+    timed_out: AtomicBool,
     /// Woken when the reader made room.
     space: Notify,
     /// Set to make the reader return end-of-stream at once (stop, seek).
@@ -35,6 +38,7 @@ pub struct ByteProducer {
 pub struct ByteReader {
     cons: Cons<Rb>,
     shared: Arc<Shared>,
+    watchdog: Option<Duration>,
 }
 
 /// A cancel switch for a ring, usable from any thread.
@@ -46,7 +50,20 @@ impl RingCancel {
     pub fn cancel(&self) {
         self.0.cancelled.store(true, Ordering::Release);
         self.0.space.notify_waiters();
-        if let Some(t) = self.0.reader.get() {
+        self.0.wake_reader();
+    }
+
+    /// Whether the reader gave up waiting for data (its watchdog).
+    pub fn timed_out(&self) -> bool {
+        self.0.timed_out.load(Ordering::Acquire)
+    }
+}
+
+impl Shared {
+    fn wake_reader(&self) {
+        if let Ok(r) = self.reader.lock()
+            && let Some(t) = r.as_ref()
+        {
             t.unpark();
         }
     }
@@ -56,7 +73,8 @@ impl RingCancel {
 pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
     let rb: Rb = Arc::new(HeapRb::new(capacity.max(1)));
     let shared = Arc::new(Shared {
-        reader: OnceLock::new(),
+        reader: Mutex::new(None),
+        timed_out: AtomicBool::new(false),
         space: Notify::new(),
         cancelled: AtomicBool::new(false),
     });
@@ -68,6 +86,7 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
         ByteReader {
             cons: Cons::new(rb),
             shared: shared.clone(),
+            watchdog: None,
         },
         RingCancel(shared),
     )
@@ -110,18 +129,14 @@ impl ByteProducer {
     }
 
     fn wake_reader(&self) {
-        if let Some(t) = self.shared.reader.get() {
-            t.unpark();
-        }
+        self.shared.wake_reader();
     }
 }
 
 impl Drop for ByteProducer {
     fn drop(&mut self) {
         // The reader sees the producer gone once it has drained the ring.
-        if let Some(t) = self.shared.reader.get() {
-            t.unpark();
-        }
+        self.shared.wake_reader();
     }
 }
 
@@ -130,6 +145,12 @@ impl ByteReader {
     pub fn available(&self) -> usize {
         self.cons.occupied_len()
     }
+
+    /// Makes a read that waits longer than `limit` for data end the stream (as a timeout)
+    /// instead of waiting on; [`RingCancel::timed_out`] then says so.
+    pub fn set_watchdog(&mut self, limit: Duration) {
+        self.watchdog = Some(limit);
+    }
 }
 
 impl Read for ByteReader {
@@ -137,7 +158,7 @@ impl Read for ByteReader {
         if buf.is_empty() {
             return Ok(0);
         }
-        let _ = self.shared.reader.set(std::thread::current());
+        let mut since: Option<Instant> = None;
         loop {
             if self.shared.cancelled.load(Ordering::Acquire) {
                 return Ok(0);
@@ -151,6 +172,22 @@ impl Read for ByteReader {
                 // The producer is gone: drain what it wrote last, then end.
                 let n = self.cons.pop_slice(buf);
                 return Ok(n);
+            }
+            let waited = since.get_or_insert_with(|| {
+                if let Ok(mut r) = self.shared.reader.lock() {
+                    let me = std::thread::current();
+                    if r.as_ref().is_none_or(|t| t.id() != me.id()) {
+                        *r = Some(me);
+                    }
+                }
+                Instant::now()
+            });
+            if self.watchdog.is_some_and(|w| waited.elapsed() > w) {
+                self.shared.timed_out.store(true, Ordering::Release);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no data within the watchdog's limit",
+                ));
             }
             std::thread::park_timeout(Duration::from_millis(20));
         }

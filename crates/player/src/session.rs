@@ -15,7 +15,7 @@ use crate::PlayerError;
 use crate::convert::Converter;
 use crate::engine::{Cmd, Engine};
 use crate::events::PlayerEvent;
-use crate::output::driver::Running;
+use crate::output::driver::{OutputSpec, Reclaimed, Running};
 use crate::output::{Format, OutputStatus, PcmConsumer, PcmProducer};
 use crate::pipeline::{Item, Loaded, Stream};
 
@@ -59,6 +59,11 @@ pub(crate) struct Out {
     underruns: u64,
     /// When the user asked for what is about to be heard (time to first audio).
     asked: Option<Instant>,
+    /// Frames played when the output last ran dry (until audio flows again).
+    starved_at: Option<u64>,
+    /// A seek to make once the decoder is at hand (after an output came back in another
+    /// format, its queued audio gone).
+    pending_seek: Option<f64>,
 }
 
 /// How feeding an item (or draining the output) ended.
@@ -280,7 +285,19 @@ impl Engine {
             next_position: 0.0,
             underruns: 0,
             asked: Some(asked),
+            pending_seek: None,
+            starved_at: None,
         })
+    }
+
+    fn spec(&self, o: &Out, leftover: Vec<f32>) -> OutputSpec {
+        OutputSpec {
+            format: o.format,
+            status: o.status.clone(),
+            ramp: self.ctx.opts.ramp,
+            realtime: self.ctx.opts.realtime,
+            leftover,
+        }
     }
 
     /// Starts the output once there is audio for it.
@@ -291,17 +308,87 @@ impl Engine {
         let Some(cons) = o.cons.take() else {
             return Ok(());
         };
-        let r = crate::output::start(
-            &mut self.sink,
-            o.format,
-            cons,
-            o.status.clone(),
-            self.ctx.opts.ramp,
-            self.ctx.opts.realtime,
-        )?;
-        o.running = Some(r);
-        self.shared.emit(PlayerEvent::Buffering { percent: 100 });
-        Ok(())
+        let spec = self.spec(o, Vec::new());
+        match crate::output::start(&mut self.sink, spec, cons) {
+            Ok(r) => {
+                o.running = Some(r);
+                self.shared.emit(PlayerEvent::Buffering { percent: 100 });
+                Ok(())
+            }
+            Err((e, cons)) => {
+                o.cons = Some(cons);
+                Err(e)
+            }
+        }
+    }
+
+    /// The output failed: keep the position, reopen it with backoff (the same device, then
+    /// alternately the default), and go on. Only stop (or dropping the player) ends this.
+    fn recover(&mut self, o: &mut Out) -> Option<Flow> {
+        self.shared.emit(PlayerEvent::DeviceLost(
+            "the audio output failed; reopening it".into(),
+        ));
+        let position = self.shared.position_ms.load(Ordering::Acquire) as f64 / 1000.0;
+        let Reclaimed {
+            mut cons,
+            mut leftover,
+        } = match o.running.take() {
+            Some(r) => r.stop(&mut self.sink),
+            None => Reclaimed {
+                cons: o.cons.take(),
+                leftover: Vec::new(),
+            },
+        };
+        o.status.failed.store(false, Ordering::Release);
+        let mut attempt: u32 = 0;
+        loop {
+            while let Ok(cmd) = self.rx.try_recv() {
+                self.took(&cmd);
+                match cmd {
+                    Cmd::Stop => return Some(Flow::Stop),
+                    Cmd::Shutdown => {
+                        self.pending = Some(Cmd::Shutdown);
+                        return Some(Flow::Stop);
+                    }
+                    other => self.deferred.push_back(other),
+                }
+            }
+            std::thread::sleep(crate::fetch::backoff(attempt.min(4), None));
+            attempt += 1;
+            let mut fallback = self
+                .sink
+                .fallback()
+                .filter(|_| attempt > 3 && attempt.is_multiple_of(2));
+            let slot = fallback.as_mut().unwrap_or(&mut self.sink);
+            let Ok(format) = slot.negotiate(o.format) else {
+                continue;
+            };
+            // The same format takes the queued audio as it was; another starts afresh at the
+            // position (what was queued is decoded again).
+            let ring = match cons.take() {
+                Some(c) if format == o.format => c,
+                _ => {
+                    let (pcm, c) =
+                        crate::output::pcm_ring(format, self.ctx.opts.pcm_ring.as_secs_f64());
+                    o.pcm = pcm;
+                    o.format = format;
+                    leftover.clear();
+                    o.pending_seek = Some(position);
+                    c
+                }
+            };
+            let spec = self.spec(o, std::mem::take(&mut leftover));
+            let slot = fallback.as_mut().unwrap_or(&mut self.sink);
+            match crate::output::start(slot, spec, ring) {
+                Ok(r) => {
+                    o.running = Some(r);
+                    break;
+                }
+                Err((_, c)) => cons = Some(c),
+            }
+        }
+        self.shared.emit(PlayerEvent::DeviceRestored);
+        None
     }
 
     /// Decodes `cur` into the output until its stream ends or a command ends it.
@@ -350,10 +437,26 @@ impl Engine {
                 return f;
             }
         }
-        if let Ok(Err(e)) = self.ctx.rt.block_on(&mut cur.pipe.fetch) {
-            return Flow::Failed(e);
+        if cur.pipe.cancel.timed_out() {
+            return Flow::Failed(PlayerError::Stalled {
+                secs: self.ctx.opts.watchdog.as_secs(),
+            });
         }
-        Flow::EndOfItem
+        // The stream ended: the fetch is done (or, after bytes the decoder could not use,
+        // is told to stop).
+        let fetch = &mut cur.pipe.fetch;
+        let ended = self
+            .ctx
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(2), fetch).await });
+        match ended {
+            Ok(Ok(Err(e))) => Flow::Failed(e),
+            Ok(_) => Flow::EndOfItem,
+            Err(_) => {
+                cur.pipe.cancel.cancel();
+                Flow::EndOfItem
+            }
+        }
     }
 
     /// Queues decoded samples (through the crossfade, when there is one), waiting for room and
@@ -467,6 +570,12 @@ impl Engine {
             if let Some(f) = self.report(o) {
                 break f;
             }
+            if let Some(f) = self.commands(o, None, &mut no_conv) {
+                break f;
+            }
+            if self.queue.current().is_some() {
+                break Flow::More;
+            }
             if o.status.drained.load(Ordering::Acquire) {
                 break Flow::EndOfItem;
             }
@@ -539,7 +648,7 @@ impl Engine {
         );
         drop(o.pcm);
         if let Some(r) = o.running.take() {
-            r.stop(&mut self.sink);
+            let _ = r.stop(&mut self.sink);
         }
     }
 
@@ -550,6 +659,16 @@ impl Engine {
         mut cur: Option<&mut Box<Loaded>>,
         conv: &mut Option<Converter>,
     ) -> Option<Flow> {
+        if let Some(to) = o.pending_seek.take()
+            && let Some(f) = self.command(Cmd::Seek(to), o, cur.as_deref_mut(), conv)
+        {
+            return Some(f);
+        }
+        while let Some(cmd) = self.deferred.pop_front() {
+            if let Some(f) = self.command(cmd, o, cur.as_deref_mut(), conv) {
+                return Some(f);
+            }
+        }
         while let Ok(cmd) = self.rx.try_recv() {
             self.took(&cmd);
             if let Some(f) = self.command(cmd, o, cur.as_deref_mut(), conv) {
@@ -697,13 +816,13 @@ impl Engine {
         }
     }
 
-    /// Publishes track changes as they are heard, position and underruns; `Some` when the
-    /// output failed.
-    fn report(&self, o: &mut Out) -> Option<Flow> {
-        if o.status.failed.load(Ordering::Acquire) {
-            return Some(Flow::OutputFailed(PlayerError::Output(
-                "the audio output failed".into(),
-            )));
+    /// Publishes track changes as they are heard, position and underruns; reopens a failed
+    /// output. `Some` when playback must end.
+    fn report(&mut self, o: &mut Out) -> Option<Flow> {
+        if o.status.failed.load(Ordering::Acquire)
+            && let Some(f) = self.recover(o)
+        {
+            return Some(f);
         }
         let played = o.status.frames_played.load(Ordering::Acquire);
         while o.next.front().is_some_and(|(at, _)| played > *at) {
@@ -742,8 +861,13 @@ impl Engine {
         let underruns = o.status.underruns.load(Ordering::Acquire);
         if underruns > o.underruns && !o.status.paused.load(Ordering::Acquire) {
             o.underruns = underruns;
+            o.starved_at = Some(played);
             self.shared.emit(PlayerEvent::Underrun);
             self.shared.emit(PlayerEvent::Buffering { percent: 0 });
+        } else if o.starved_at.is_some_and(|at| played > at) {
+            // Audio flows again after an underrun.
+            o.starved_at = None;
+            self.shared.emit(PlayerEvent::Buffering { percent: 100 });
         }
         let pos = h.start + played.saturating_sub(h.base) as f64 / f64::from(o.format.rate);
         self.shared

@@ -13,7 +13,32 @@ use crate::PlayerError;
 
 /// A playing cpal stream (dropping it stops the device).
 pub(crate) struct CpalOutput {
-    _stream: cpal::Stream,
+    stream: cpal::Stream,
+    /// Where the PCM ring's read end comes back when the stream is dropped.
+    reclaim: std::sync::mpsc::Receiver<PcmConsumer>,
+}
+
+/// Owns the ring's read end inside the callback and sends it back when the stream (and so
+/// the callback) is dropped, off the audio thread, so a lost device loses no queued audio.
+struct Reclaim {
+    cons: Option<PcmConsumer>,
+    back: std::sync::mpsc::Sender<PcmConsumer>,
+}
+
+impl Drop for Reclaim {
+    fn drop(&mut self) {
+        if let Some(c) = self.cons.take() {
+            let _ = self.back.send(c);
+        }
+    }
+}
+
+impl CpalOutput {
+    /// Stops the stream and returns the ring's read end.
+    pub fn stop(self) -> Option<PcmConsumer> {
+        drop(self.stream);
+        self.reclaim.try_recv().ok()
+    }
 }
 
 /// The output devices cpal can see, as `host:device` ids usable with [`crate::Sink::Cpal`].
@@ -83,11 +108,19 @@ impl CpalOutput {
     pub fn start(
         device: Option<&str>,
         format: Format,
-        mut cons: PcmConsumer,
+        cons: PcmConsumer,
         status: Arc<OutputStatus>,
         mut gain: Gain,
-    ) -> Result<Self, PlayerError> {
-        let dev = open_device(device)?;
+    ) -> Result<Self, (PlayerError, PcmConsumer)> {
+        let dev = match open_device(device) {
+            Ok(d) => d,
+            Err(e) => return Err((e, cons)),
+        };
+        let (back, reclaim) = std::sync::mpsc::channel();
+        let mut owner = Reclaim {
+            cons: Some(cons),
+            back,
+        };
         let config = cpal::StreamConfig {
             channels: format.channels,
             sample_rate: format.rate,
@@ -96,6 +129,10 @@ impl CpalOutput {
         let channels = usize::from(format.channels.max(1));
         let st = status.clone();
         let data = move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
+            let Some(cons) = owner.cons.as_mut() else {
+                out.fill(0.0);
+                return;
+            };
             if st.flush.swap(false, Ordering::AcqRel) {
                 let n = cons.occupied_len();
                 cons.skip(n);
@@ -123,17 +160,29 @@ impl CpalOutput {
         };
         let st = status.clone();
         let on_error = move |_: cpal::Error| st.failed.store(true, Ordering::Release);
-        let stream = dev
-            .build_output_stream::<f32, _, _>(config, data, on_error, None)
-            .map_err(|e| {
-                PlayerError::Output(format!(
+        let built = dev.build_output_stream::<f32, _, _>(config, data, on_error, None);
+        let stream = match built {
+            Ok(s) => s,
+            Err(e) => {
+                let e = PlayerError::Output(format!(
                     "cannot open the audio device at {} Hz × {}: {e}",
                     format.rate, format.channels
-                ))
-            })?;
-        stream
-            .play()
-            .map_err(|e| PlayerError::Output(format!("cannot start the audio device: {e}")))?;
-        Ok(Self { _stream: stream })
+                ));
+                // The callback was dropped with the failed build: its ring end came back.
+                return match reclaim.try_recv() {
+                    Ok(c) => Err((e, c)),
+                    Err(_) => Err((e, crate::output::pcm_ring(format, 0.0).1)),
+                };
+            }
+        };
+        if let Err(e) = stream.play() {
+            let e = PlayerError::Output(format!("cannot start the audio device: {e}"));
+            let out = Self { stream, reclaim };
+            return match out.stop() {
+                Some(c) => Err((e, c)),
+                None => Err((e, crate::output::pcm_ring(format, 0.0).1)),
+            };
+        }
+        Ok(Self { stream, reclaim })
     }
 }

@@ -33,10 +33,30 @@ impl SinkSlot {
     }
 }
 
+impl SinkSlot {
+    /// The default device, for a named device that cannot be opened again.
+    pub fn fallback(&self) -> Option<SinkSlot> {
+        match self {
+            #[cfg(feature = "cpal")]
+            SinkSlot::Cpal(Some(_)) => Some(SinkSlot::Cpal(None)),
+            _ => None,
+        }
+    }
+}
+
+/// What an output hands back when it stops: the ring's read end (queued audio included) and
+/// samples it had taken but not written.
+pub(crate) struct Reclaimed {
+    pub cons: Option<PcmConsumer>,
+    pub leftover: Vec<f32>,
+}
+
+type DrainResult = (Box<dyn SampleWriter>, PcmConsumer, Vec<f32>);
+
 /// A running output.
 pub(crate) enum Running {
     Thread {
-        handle: JoinHandle<Box<dyn SampleWriter>>,
+        handle: JoinHandle<DrainResult>,
         stop: Arc<AtomicBool>,
     },
     #[cfg(feature = "cpal")]
@@ -44,39 +64,70 @@ pub(crate) enum Running {
 }
 
 impl Running {
-    /// Stops now (queued audio is dropped) and gives the writer back.
-    pub fn stop(self, slot: &mut SinkSlot) {
+    /// Stops now, gives the writer back to `slot`, and returns what was queued.
+    pub fn stop(self, slot: &mut SinkSlot) -> Reclaimed {
         match self {
             Running::Thread { handle, stop } => {
                 stop.store(true, Ordering::Release);
-                if let (Ok(w), SinkSlot::Writer(s)) = (handle.join(), slot) {
-                    *s = Some(w);
+                match handle.join() {
+                    Ok((w, cons, leftover)) => {
+                        // Refutable only with the `cpal` feature.
+                        #[allow(irrefutable_let_patterns)]
+                        if let SinkSlot::Writer(s) = slot {
+                            *s = Some(w);
+                        }
+                        Reclaimed {
+                            cons: Some(cons),
+                            leftover,
+                        }
+                    }
+                    Err(_) => Reclaimed {
+                        cons: None,
+                        leftover: Vec::new(),
+                    },
                 }
             }
             #[cfg(feature = "cpal")]
-            Running::Cpal(c) => drop(c),
+            Running::Cpal(c) => Reclaimed {
+                cons: c.stop(),
+                leftover: Vec::new(),
+            },
         }
     }
 }
 
-/// Starts output of a stream in `format` reading `cons`.
+/// How to start an output.
+pub(crate) struct OutputSpec {
+    pub format: Format,
+    pub status: Arc<OutputStatus>,
+    pub ramp: Duration,
+    pub realtime: bool,
+    /// Samples to write before the ring's (what a failed output had taken).
+    pub leftover: Vec<f32>,
+}
+
+/// Starts output of a stream reading `cons`; on failure the ring's read end comes back.
 pub(crate) fn start(
     slot: &mut SinkSlot,
-    format: Format,
+    spec: OutputSpec,
     cons: PcmConsumer,
-    status: Arc<OutputStatus>,
-    ramp: Duration,
-    realtime: bool,
-) -> Result<Running, PlayerError> {
+) -> Result<Running, (PlayerError, PcmConsumer)> {
+    let OutputSpec {
+        format,
+        status,
+        ramp,
+        realtime,
+        leftover,
+    } = spec;
     let ramp_frames = (ramp.as_secs_f64() * f64::from(format.rate)) as u32;
     match slot {
         SinkSlot::Writer(w) => {
-            let mut writer = w
-                .take()
-                .ok_or_else(|| PlayerError::Output("the sink is busy".into()))?;
+            let Some(mut writer) = w.take() else {
+                return Err((PlayerError::Output("the sink is busy".into()), cons));
+            };
             if let Err(e) = writer.begin(format) {
                 *w = Some(writer);
-                return Err(PlayerError::Output(e.to_string()));
+                return Err((PlayerError::Output(e.to_string()), cons));
             }
             let stop = Arc::new(AtomicBool::new(false));
             let stop2 = stop.clone();
@@ -93,10 +144,16 @@ pub(crate) fn start(
                         realtime,
                         ramp_frames: ramp_frames as usize,
                     };
-                    drain(writer, d)
-                })
-                .map_err(|e| PlayerError::Output(format!("cannot start the output thread: {e}")))?;
-            Ok(Running::Thread { handle, stop })
+                    drain(writer, d, leftover)
+                });
+            match handle {
+                Ok(handle) => Ok(Running::Thread { handle, stop }),
+                // The closure (writer and ring end) is gone with the failed spawn.
+                Err(e) => Err((
+                    PlayerError::Output(format!("cannot start the output thread: {e}")),
+                    super::pcm_ring(format, 0.0).1,
+                )),
+            }
         }
         #[cfg(feature = "cpal")]
         SinkSlot::Cpal(device) => {
@@ -127,7 +184,7 @@ struct Drain {
     ramp_frames: usize,
 }
 
-fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
+fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) -> DrainResult {
     let Drain {
         format,
         mut cons,
@@ -142,6 +199,16 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
     let mut started = Instant::now();
     let mut frames: u64 = 0;
     let mut in_underrun = false;
+    if !leftover.is_empty() {
+        if writer.write(&leftover).is_err() {
+            status.failed.store(true, Ordering::Release);
+            return (writer, cons, leftover);
+        }
+        status
+            .frames_played
+            .fetch_add((leftover.len() / channels) as u64, Ordering::AcqRel);
+        leftover.clear();
+    }
     while !stop.load(Ordering::Acquire) {
         if status.flush.swap(false, Ordering::AcqRel) {
             let n = cons.occupied_len();
@@ -187,7 +254,7 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
                     buf[..f * channels].fill(0.0);
                     if writer.write(&buf[..f * channels]).is_err() {
                         status.failed.store(true, Ordering::Release);
-                        break;
+                        return (writer, cons, leftover);
                     }
                     frames += f as u64;
                     status.silence_frames.fetch_add(f as u64, Ordering::AcqRel);
@@ -200,8 +267,10 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
         in_underrun = false;
         gain.apply(&mut buf[..n], channels, target);
         if writer.write(&buf[..n]).is_err() {
+            // Kept, so a reopened output plays it first: a lost device loses nothing.
+            leftover.extend_from_slice(&buf[..n]);
             status.failed.store(true, Ordering::Release);
-            break;
+            return (writer, cons, leftover);
         }
         let f = (n / channels) as u64;
         frames += f;
@@ -216,5 +285,5 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain) -> Box<dyn SampleWriter> {
     if writer.end().is_err() {
         status.failed.store(true, Ordering::Release);
     }
-    writer
+    (writer, cons, leftover)
 }

@@ -1,0 +1,238 @@
+//! Fetching (on tokio): playlists, HLS segments with the init segment and the first media
+//! segment requested together and the next ones prefetched ([`run_hls`]), progressive files
+//! with Range ([`run_file`]); every byte goes into the byte ring. Media requests never carry
+//! credentials. Failures are retried with jittered backoff for [`NetPolicy::retry_for`],
+//! stalls count as dropped connections, and expired signed URLs are resolved again.
+
+mod file;
+mod segments;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use url::Url;
+
+use crate::PlayerError;
+use crate::error::shown;
+use crate::hls::{self, MAX_PLAYLIST_BYTES, MediaPlaylist};
+
+pub use file::{FileJob, run_file};
+pub use segments::{CacheKey, HlsJob, SegmentCache, run_hls};
+
+/// The most one media segment may weigh.
+const MAX_SEGMENT_BYTES: usize = 32 << 20;
+
+/// Resolves a stream's URL again (a new `/streams` resolution, so a freshly signed URL)
+/// after the CDN refused an expired one.
+pub type Refresh = Arc<dyn Fn() -> BoxFuture<'static, Result<Url, PlayerError>> + Send + Sync>;
+
+/// Times a fetch may refresh its URL in a row without getting bytes through.
+const MAX_REFRESHES: u32 = 3;
+
+/// Counters the fetcher updates.
+#[derive(Debug, Default)]
+pub struct FetchCounters {
+    /// Media bytes received.
+    pub bytes: AtomicU64,
+    /// Media requests made.
+    pub requests: AtomicU64,
+    /// Playlists fetched again because their signed URLs had expired.
+    pub refreshes: AtomicU64,
+}
+
+pub(crate) fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
+    let mut message = e.to_string();
+    if let Some(u) = e.url() {
+        message = message.replace(u.as_str(), &shown(u));
+    }
+    PlayerError::Network {
+        url: shown(url),
+        message,
+    }
+}
+
+/// How media requests ride out failures. `Default` gives the documented values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetPolicy {
+    /// How long a request keeps being retried after network errors, 5xx and 429 (with a
+    /// growing, jittered pause, and `Retry-After` honoured) before playback gives up with an
+    /// error naming what failed. Default 30 s.
+    pub retry_for: Duration,
+    /// A response that sends no byte for this long is a dropped connection (and retried,
+    /// resuming where it stopped). Default 10 s.
+    pub stall: Duration,
+}
+
+impl Default for NetPolicy {
+    fn default() -> Self {
+        Self {
+            retry_for: Duration::from_secs(30),
+            stall: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A failed attempt and what the server asked us to wait.
+pub(crate) struct Failure {
+    pub error: PlayerError,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<PlayerError> for Failure {
+    fn from(error: PlayerError) -> Self {
+        Self {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+pub(crate) fn transient(e: &PlayerError) -> bool {
+    match e {
+        PlayerError::Network { .. } => true,
+        PlayerError::Http { status, .. } => *status >= 500 || *status == 429,
+        _ => false,
+    }
+}
+
+/// Whether a failure means the signed URL is no longer good.
+pub(crate) fn expired(e: &PlayerError) -> bool {
+    matches!(e, PlayerError::Http { status, .. } if matches!(status, 401 | 403 | 410))
+}
+
+/// The pause before attempt `attempt + 1`: 0.2 s doubling to 5 s, ±25 % jitter, at least
+/// what the server asked for.
+pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let base = Duration::from_millis(200u64 << attempt.min(5)).min(Duration::from_secs(5));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let jitter = 0.75 + f64::from(nanos % 1000) / 2000.0;
+    base.mul_f64(jitter).max(retry_after.unwrap_or_default())
+}
+
+/// The error after retrying for too long.
+pub(crate) fn gave_up(url: &Url, attempts: u32, since: Instant, last: PlayerError) -> PlayerError {
+    PlayerError::Network {
+        url: shown(url),
+        message: format!(
+            "gave up after {attempts} attempts in {:.0} s; the last: {last}",
+            since.elapsed().as_secs_f64()
+        ),
+    }
+}
+
+/// GETs a whole (bounded) body, trying again after transient failures until
+/// `policy.retry_for` has passed: a blip in the network or the CDN does not end the track.
+pub(crate) async fn get(
+    http: &reqwest::Client,
+    url: &Url,
+    limit: usize,
+    counters: Option<&FetchCounters>,
+    policy: NetPolicy,
+) -> Result<Bytes, PlayerError> {
+    let start = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match get_once(http, url, limit, counters, policy.stall).await {
+            Ok(b) => return Ok(b),
+            Err(f) if transient(&f.error) => {
+                let wait = backoff(attempt - 1, f.retry_after);
+                if start.elapsed() + wait > policy.retry_for {
+                    return Err(gave_up(url, attempt, start, f.error));
+                }
+                tokio::time::sleep(wait).await;
+            }
+            Err(f) => return Err(f.error),
+        }
+    }
+}
+
+/// The `Retry-After` of a response, in seconds (bounded to a minute).
+pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let secs: u64 = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs.min(60)))
+}
+
+/// A network error for a response that sent nothing for `stall`.
+pub(crate) fn stalled(url: &Url, stall: Duration) -> PlayerError {
+    PlayerError::Network {
+        url: shown(url),
+        message: format!("no data for {} s", stall.as_secs_f64()),
+    }
+}
+
+async fn get_once(
+    http: &reqwest::Client,
+    url: &Url,
+    limit: usize,
+    counters: Option<&FetchCounters>,
+    stall: Duration,
+) -> Result<Bytes, Failure> {
+    if let Some(c) = counters {
+        c.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    let resp = tokio::time::timeout(stall, http.get(url.clone()).send())
+        .await
+        .map_err(|_| stalled(url, stall))?
+        .map_err(|e| net(url, &e))?;
+    if !resp.status().is_success() {
+        return Err(Failure {
+            retry_after: retry_after(&resp),
+            error: PlayerError::Http {
+                url: shown(url),
+                status: resp.status().as_u16(),
+            },
+        });
+    }
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(PlayerError::Network {
+            url: shown(url),
+            message: format!("larger than {limit} bytes"),
+        }
+        .into());
+    }
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    loop {
+        let chunk = match tokio::time::timeout(stall, body.next()).await {
+            Err(_) => return Err(stalled(url, stall).into()),
+            Ok(None) => break,
+            Ok(Some(c)) => c.map_err(|e| net(url, &e))?,
+        };
+        if out.len() + chunk.len() > limit {
+            return Err(PlayerError::Network {
+                url: shown(url),
+                message: format!("larger than {limit} bytes"),
+            }
+            .into());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    if let Some(c) = counters {
+        c.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Fetches and checks a media playlist.
+pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist, PlayerError> {
+    let bytes = get(http, url, MAX_PLAYLIST_BYTES, None, NetPolicy::default()).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| PlayerError::Playlist {
+        url: shown(url),
+        message: "not UTF-8".into(),
+    })?;
+    hls::parse(text, url)
+}
