@@ -43,7 +43,7 @@ pub struct Decoder {
     watchdog: Option<std::time::Duration>,
     last_audio: std::time::Instant,
     /// Packets that failed to decode and were skipped.
-    pub skipped_packets: u64,
+    skipped_packets: u64,
 }
 
 fn format_of(params: &AudioCodecParameters) -> Result<Format, PlayerError> {
@@ -141,6 +141,14 @@ impl Decoder {
         })
     }
 
+    /// Packets that could not be decoded (or demuxed) and were skipped.
+    pub fn skipped(&self) -> u64 {
+        match &self.demux {
+            Demux::Fmp4(d) => self.skipped_packets + d.dropped,
+            Demux::Symphonia(..) => self.skipped_packets,
+        }
+    }
+
     /// The stream's format.
     pub fn format(&self) -> Format {
         self.format
@@ -197,7 +205,7 @@ impl Decoder {
     }
 
     /// The next block of interleaved samples, or `None` at the end of the stream.
-    pub fn next(&mut self) -> Result<Option<&[f32]>, PlayerError> {
+    pub fn next_block(&mut self) -> Result<Option<&[f32]>, PlayerError> {
         loop {
             let Some(packet) = self.next_packet()? else {
                 return Ok(None);
@@ -232,4 +240,27 @@ impl Decoder {
             return Ok(Some(&self.buf[from..]));
         }
     }
+}
+
+/// Decodes a whole stream held in memory (`ext` hints the container: `mp4`, `mp3`, `aac`),
+/// handing each block of interleaved samples to `block`; returns the stream's format and the
+/// frames decoded. For tools, tests, fuzzing and benchmarks: the player itself streams.
+pub fn decode_all(
+    bytes: &[u8],
+    ext: Option<&str>,
+    mut block: impl FnMut(&[f32]),
+) -> Result<(Format, u64), PlayerError> {
+    let (mut prod, mut reader, _cancel) = crate::ring::byte_ring(bytes.len().max(1));
+    reader.set_watchdog(std::time::Duration::from_secs(1));
+    prod.try_write(bytes);
+    drop(prod);
+    let mut dec = Decoder::open(reader, ext)?;
+    let format = dec.format();
+    let ch = usize::from(format.channels.max(1));
+    let mut frames = 0;
+    while let Some(b) = dec.next_block()? {
+        frames += (b.len() / ch) as u64;
+        block(b);
+    }
+    Ok((format, frames))
 }

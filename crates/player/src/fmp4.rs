@@ -270,6 +270,8 @@ pub struct Fmp4Demuxer<R> {
     mdat: Vec<u8>,
     /// Next packet: index into `sizes` and offset into `mdat`.
     next: (usize, usize),
+    /// Packets dropped because their fragment's tables did not fit its data.
+    pub dropped: u64,
     /// Decode timestamp of the next packet, in samples.
     pub ts: u64,
 }
@@ -348,6 +350,7 @@ impl<R: Read> Fmp4Demuxer<R> {
                     sizes: Vec::new(),
                     mdat: Vec::new(),
                     next: (0, 0),
+                    dropped: 0,
                     ts: 0,
                 });
             }
@@ -364,7 +367,8 @@ impl<R: Read> Fmp4Demuxer<R> {
                 let size = self.sizes[i] as usize;
                 let end = off + size;
                 if end > self.mdat.len() {
-                    // Sizes beyond the data: drop the rest of this fragment.
+                    // Sizes beyond the data: drop (and count) the rest of this fragment.
+                    self.dropped += (self.sizes.len() - i) as u64;
                     self.sizes.clear();
                     continue;
                 }

@@ -33,7 +33,7 @@
 //! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
 
 mod convert;
-mod decode;
+pub mod decode;
 mod engine;
 mod error;
 mod events;

@@ -201,7 +201,7 @@ impl Ctx {
         let (prod, mut reader, cancel) = byte_ring(self.opts.byte_ring_bytes);
         reader.set_watchdog(self.opts.watchdog);
         let plan = &stream.plan;
-        let (fetch, ext, skip_secs) = match &plan.source {
+        let (mut fetch, ext, skip_secs) = match &plan.source {
             Source::Hls { playlist, .. } => {
                 let (k, seg_start) = playlist.locate(at).unwrap_or((0, 0.0));
                 let ext = if playlist.segments.get(k).is_some_and(|s| s.init.is_some()) {
@@ -261,14 +261,19 @@ impl Ctx {
             Err(e) => {
                 // A fetch failure explains an unreadable stream better than the probe does;
                 // a fetch still running is told to stop first (nobody reads its ring now).
-                let stalled = cancel.timed_out();
-                cancel.cancel();
-                let fetched = self.rt.block_on(fetch);
-                Err(match fetched {
-                    Ok(Err(fe)) => fe,
-                    _ if stalled => PlayerError::Stalled {
+                if cancel.timed_out() {
+                    fetch.abort();
+                    return Err(PlayerError::Stalled {
                         secs: self.opts.watchdog.as_secs(),
-                    },
+                    });
+                }
+                cancel.cancel();
+                let fetched = self.rt.block_on(async {
+                    tokio::time::timeout(std::time::Duration::from_secs(2), &mut fetch).await
+                });
+                fetch.abort();
+                Err(match fetched {
+                    Ok(Ok(Err(fe))) => fe,
                     _ => e,
                 })
             }

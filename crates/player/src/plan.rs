@@ -182,8 +182,14 @@ pub async fn resolve_track(
     let mut drm = None;
     for (kind, url) in order {
         let Some(api_url) = url else { continue };
-        let url = client.stream_location(api_url).await?;
-        match fetch::playlist(http, &url).await {
+        let mut url = client.stream_location(api_url).await?;
+        let mut fetched = fetch::playlist(http, &url).await;
+        if fetched.as_ref().is_err_and(fetch::expired) {
+            // Signed a moment too early (or a clock apart): one fresh signature.
+            url = client.stream_location(api_url).await?;
+            fetched = fetch::playlist(http, &url).await;
+        }
+        match fetched {
             Ok(playlist) => {
                 return Ok(StreamPlan {
                     source: Source::Hls {

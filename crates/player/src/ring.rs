@@ -118,6 +118,15 @@ impl ByteProducer {
         Ok(())
     }
 
+    /// Writes what fits of `data` without waiting; how much that was.
+    pub fn try_write(&mut self, data: &[u8]) -> usize {
+        let n = self.prod.push_slice(data);
+        if n > 0 {
+            self.wake_reader();
+        }
+        n
+    }
+
     /// Bytes that can be written without waiting.
     pub fn vacant(&self) -> usize {
         self.prod.vacant_len()

@@ -155,7 +155,7 @@ impl Engine {
             self.shared
                 .stats
                 .packets_skipped
-                .fetch_add(cur.pipe.decoder.skipped_packets, Ordering::Relaxed);
+                .fetch_add(cur.pipe.decoder.skipped(), Ordering::Relaxed);
             drop(cur);
             loop {
                 match flow {
@@ -377,7 +377,8 @@ impl Engine {
                     c
                 }
             };
-            let spec = self.spec(o, std::mem::take(&mut leftover));
+            // Cloned: a failed start drops its spec, and the samples must survive it.
+            let spec = self.spec(o, leftover.clone());
             let slot = fallback.as_mut().unwrap_or(&mut self.sink);
             match crate::output::start(slot, spec, ring) {
                 Ok(r) => {
@@ -409,7 +410,7 @@ impl Engine {
             scratch.clear();
             let ch = usize::from(cur.pipe.decoder.format().channels.max(1));
             let frames;
-            match cur.pipe.decoder.next() {
+            match cur.pipe.decoder.next_block() {
                 Ok(Some(block)) => {
                     frames = (block.len() / ch) as u64;
                     match conv.as_mut().map(|c| c.push(block)) {

@@ -85,20 +85,67 @@ impl AppAuth {
         })
     }
 
-    /// A client-credentials token (the secret goes in HTTP Basic, never in the body).
+    /// `post`, tried again (up to 4 attempts, 0.5 s doubling, `Retry-After` honoured up to
+    /// 30 s) when the endpoint refused before processing (429, 503) or, with `any_failure`,
+    /// on any transient failure: a lost response, a 5xx, a cut-off body.
+    async fn post_retrying(
+        &self,
+        form: &[(&str, &str)],
+        basic: bool,
+        kind: TokenKind,
+        any_failure: bool,
+    ) -> Result<Token> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let e = match self.post(form, basic, kind).await {
+                Ok(t) => return Ok(t),
+                Err(e) => e,
+            };
+            let refused = matches!(e, Error::RateLimited { .. } | Error::Unavailable { .. });
+            let transient = refused
+                || matches!(
+                    e,
+                    Error::Decode { .. } | Error::ServerError { .. } | Error::Network { .. }
+                )
+                || e.is_retryable();
+            if attempt >= 4 || !(refused || (any_failure && transient)) {
+                return Err(e);
+            }
+            let backoff = std::time::Duration::from_millis(500 << (attempt - 1));
+            let wait = match &e {
+                Error::RateLimited {
+                    retry_after: Some(d),
+                    ..
+                } if *d <= std::time::Duration::from_secs(30) => (*d).max(backoff),
+                Error::RateLimited {
+                    retry_after: Some(_),
+                    ..
+                } => return Err(e),
+                _ => backoff,
+            };
+            debug!(attempt, "token request failed; trying again");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A client-credentials token (the secret goes in HTTP Basic, never in the body). A
+    /// failed request is simply made again: nothing is spent by asking.
     pub async fn client_credentials(&self) -> Result<Token> {
-        self.post(
+        self.post_retrying(
             &[("grant_type", "client_credentials")],
             true,
             TokenKind::App,
+            true,
         )
         .await
     }
 
-    /// Spends `refresh` (single use) for a new pair.
+    /// Spends `refresh` (single use) for a new pair. Tried again only when the endpoint
+    /// refused it unprocessed (429, 503): after a lost response the token may be spent.
     pub async fn refresh(&self, refresh: &Secret, kind: TokenKind) -> Result<Token> {
         let secret = self.secret()?.clone();
-        self.post(
+        self.post_retrying(
             &[
                 ("grant_type", "refresh_token"),
                 ("client_id", &self.client_id),
@@ -107,6 +154,7 @@ impl AppAuth {
             ],
             false,
             kind,
+            false,
         )
         .await
     }

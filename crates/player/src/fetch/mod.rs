@@ -100,7 +100,7 @@ pub(crate) fn transient(e: &PlayerError) -> bool {
 }
 
 /// Whether a failure means the signed URL is no longer good.
-pub(crate) fn expired(e: &PlayerError) -> bool {
+pub fn expired(e: &PlayerError) -> bool {
     matches!(e, PlayerError::Http { status, .. } if matches!(status, 401 | 403 | 410))
 }
 
