@@ -176,6 +176,7 @@ fn exit_for(e: &PlayerError) -> Fail {
         PlayerError::Api(a) if a.is_auth() => 4,
         PlayerError::Api(ApiError::Network { .. })
         | PlayerError::Network { .. }
+        | PlayerError::Stalled { .. }
         | PlayerError::Http { .. } => 5,
         PlayerError::Api(a) if a.is_retryable() => 5,
         PlayerError::InvalidTarget(_) => 2,

@@ -68,6 +68,11 @@ fn precheck(text: &str, url: &Url) -> Result<(), PlayerError> {
     }
     for line in text.lines() {
         let line = line.trim();
+        // An unbalanced quote (an attribute that is a lone `"`) makes `hls_m3u8` slice
+        // out of bounds.
+        if line.starts_with('#') && !line.matches('"').count().is_multiple_of(2) {
+            return Err(bad(url, format!("unbalanced quotes in {line:?}")));
+        }
         if let Some(rest) = line.strip_prefix("#EXTINF:") {
             let value = rest.split(',').next().unwrap_or("").trim();
             let d: f64 = value
@@ -172,6 +177,13 @@ mod tests {
         );
         assert_eq!(pl.segments[1].url.as_str(), "http://cdn.test/a/1.m4s");
         assert_eq!(pl.locate(12.0), Some((1, 10.0078)));
+    }
+
+    #[test]
+    fn found_by_fuzzing_a_lone_quote_is_an_error_not_a_panic() {
+        // fuzz/artifacts/playlist/crash-5cd66f84…: `hls_m3u8` sliced "\"" out of bounds.
+        let text = "#EXTM3U\n#EXT-X-MAP:URI=\"X%TB-U\n#EXT-X-MAP:URI=\"";
+        assert!(parse(text, &base()).is_err());
     }
 
     #[test]
