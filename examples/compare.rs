@@ -1,16 +1,19 @@
-//! Time to first audio and peak memory, scplay side by side with ffmpeg on the same emulator
-//! URLs (alternating runs, medians).
+//! Time to first audio, CPU per audio hour and peak memory, scplay side by side with ffmpeg on
+//! the same emulator URLs (alternating runs, medians). See BENCHMARKS.md.
 //!
 //! ```text
-//! cargo run --release --example compare            # prints the table
-//! cargo run --release --example compare -- --runs 9
+//! cargo run --release --example compare                          # all tables
+//! cargo run --release --example compare -- --runs 9 --cpu-runs 5
 //! ```
 //!
 //! Without ffmpeg on the PATH the scplay columns are still measured and the ffmpeg ones say
 //! so. Time to first audio is from starting playback of a direct playlist URL to the first
 //! decoded sample reaching the sink (scplay) or stdout (`ffmpeg -i URL -f f32le -`), with 0
-//! and 50 ms of emulator latency per request. Peak RSS is measured in a child process playing
-//! the 60-minute track to the null sink.
+//! and 50 ms of emulator latency per request. CPU and peak RSS are measured on child processes
+//! playing the 60-minute track (and the 3-minute one) unpaced as raw f32 to a pipe into
+//! /dev/null: scplay's player with its pipe sink (what `play --sink pipe` runs) against
+//! `ffmpeg -i URL -f f32le -`; "decode only" is scplay's decoder over the same encode in
+//! memory, for an hour of audio.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -88,17 +91,21 @@ fn median(mut v: Vec<Duration>) -> Option<Duration> {
     v.get(v.len() / 2).copied()
 }
 
-/// Peak RSS (KiB) of a command, polled from /proc while it runs.
-fn peak_rss(mut cmd: Command) -> Option<u64> {
+/// CPU seconds (user + system) and peak RSS (KiB) of a command, read from /proc while it
+/// runs and once it has exited (before it is reaped).
+fn measured(mut cmd: Command) -> Option<(f64, u64)> {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let path = format!("/proc/{}/status", child.id());
+    let (status, stat) = (
+        format!("/proc/{}/status", child.id()),
+        format!("/proc/{}/stat", child.id()),
+    );
     let mut peak = 0;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&path)
+    let cpu = loop {
+        if let Ok(s) = std::fs::read_to_string(&status)
             && let Some(v) = s
                 .lines()
                 .find(|l| l.starts_with("VmHWM:"))
@@ -106,21 +113,70 @@ fn peak_rss(mut cmd: Command) -> Option<u64> {
         {
             peak = peak.max(v);
         }
-        if child.try_wait().ok()?.is_some() {
-            break;
+        // Fields after the command name: state is the first, utime and stime the 12th and
+        // 13th (clock ticks of 1/100 s).
+        let fields = std::fs::read_to_string(&stat).ok()?;
+        let rest: Vec<&str> = fields.rsplit_once(')')?.1.split_whitespace().collect();
+        if rest.first() == Some(&"Z") {
+            let ticks: f64 =
+                rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?;
+            break ticks / 100.0;
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    Some(peak)
+    };
+    child.wait().ok()?.success().then_some((cpu, peak))
+}
+
+fn ffmpeg_pipe(url: &str) -> Command {
+    let mut c = Command::new("ffmpeg");
+    c.args([
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        url,
+        "-f",
+        "f32le",
+        "-",
+    ]);
+    c
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--play-null") {
-        // Child mode: play a URL to the null sink as fast as possible.
+    if let Some(i) = args.iter().position(|a| a == "--decode-hour") {
+        // Child mode: decode an hour of the main encode from memory.
+        let (bytes, ext): (&[u8], &str) = match args.get(i + 1).map(String::as_str) {
+            Some("mp3") => (
+                include_bytes!("../crates/emulator/fixtures/main.mp3"),
+                "mp3",
+            ),
+            _ => (
+                include_bytes!("../crates/emulator/fixtures/main.aac160.mp4"),
+                "mp4",
+            ),
+        };
+        let mut frames = 0u64;
+        while frames < 3600 * 44_100 {
+            match scplay_player::decode::decode_all(bytes, Some(ext), |b| {
+                std::hint::black_box(b);
+            }) {
+                Ok((_, n)) => frames += n.max(1),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--play-pipe") {
+        // Child mode: play a URL as raw f32 to stdout as fast as possible (as
+        // `play --sink pipe` does).
         let url = args.get(i + 1).cloned().unwrap_or_default();
-        let player = Player::new(None, Sink::Null, PlayerOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let player = Player::new(
+            None,
+            Sink::Pipe(Box::new(std::io::stdout())),
+            PlayerOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         player.play(&url).unwrap_or_else(|e| panic!("{e}"));
         if let Err(e) = player.wait() {
             eprintln!("{e}");
@@ -128,17 +184,20 @@ fn main() {
         }
         return;
     }
-    let runs: usize = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(7);
+    let flag = |name: &str, default: usize| -> usize {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .unwrap_or(default)
+    };
+    let runs = flag("--runs", 7);
+    let cpu_runs = flag("--cpu-runs", 3).max(1);
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let emu: Emulator = rt
         .block_on(Emulator::start(EmulatorConfig::default()))
         .unwrap_or_else(|e| panic!("{e}"));
     if args.iter().any(|a| a == "--serve-hour") {
-        // Prints a signed URL of the 60-minute track and serves it for two minutes (for
+        // Prints a signed URL of the 60-minute track and serves it for ten minutes (for
         // watching memory over time with other tools).
         println!(
             "{}",
@@ -147,7 +206,7 @@ fn main() {
                 Duration::from_secs(3600)
             )
         );
-        std::thread::sleep(Duration::from_secs(120));
+        std::thread::sleep(Duration::from_secs(600));
         return;
     }
     let have_ffmpeg = Command::new("ffmpeg")
@@ -210,44 +269,107 @@ fn main() {
     }
     emu.clear_faults();
     let exe = std::env::current_exe().unwrap_or_default();
-    for (name, track, secs) in [
-        ("60-minute track", catalog::TRACK_HOUR, 3600),
-        ("3-minute track", catalog::TRACK_THREE_MINUTES, 176),
+    let cpu = |cmd: Command| measured(cmd);
+    let fmt_s = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1} s"));
+    let mib = |k: Option<u64>| {
+        k.map_or("n/a".to_string(), |k| {
+            format!("{:.1} MiB", k as f64 / 1024.0)
+        })
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "n/a".into(),
+    };
+    let median_f = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let median_k = |mut v: Vec<u64>| {
+        v.sort();
+        v.get(v.len() / 2).copied()
+    };
+    println!();
+    println!(
+        "60-minute track, unpaced, raw f32 into a pipe to /dev/null; {cpu_runs} alternating runs, medians"
+    );
+    println!(
+        "{:<16} {:>14} {:>14} {:>7} {:>14} {:>10} {:>12} {:>12}",
+        "CPU per audio h",
+        "scplay",
+        "ffmpeg",
+        "ratio",
+        "decode only",
+        "pipe/dec",
+        "RSS scplay",
+        "RSS ffmpeg"
+    );
+    for (codec, path) in [
+        (
+            "AAC 160 HLS",
+            format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_HOUR),
+        ),
+        (
+            "MP3 128 HLS",
+            format!("/hls/{}.128.mp3/playlist.m3u8", catalog::TRACK_HOUR),
+        ),
     ] {
-        let url = emu.sign_cdn_path(
-            &format!("/aac/{track}/160/playlist.m3u8"),
-            Duration::from_secs(3600),
-        );
-        let mut ours = Command::new(&exe);
-        ours.args(["--play-null", &url]);
-        let ours = peak_rss(ours);
-        let theirs = if have_ffmpeg {
-            let mut c = Command::new("ffmpeg");
+        let (mut ours, mut theirs, mut dec) = (vec![], vec![], vec![]);
+        let (mut rss_ours, mut rss_theirs) = (vec![], vec![]);
+        for _ in 0..cpu_runs {
+            let url = emu.sign_cdn_path(&path, Duration::from_secs(3600));
+            let mut c = Command::new(&exe);
+            c.args(["--play-pipe", &url]);
+            if let Some((s, k)) = cpu(c) {
+                ours.push(s);
+                rss_ours.push(k);
+            }
+            if have_ffmpeg && let Some((s, k)) = cpu(ffmpeg_pipe(&url)) {
+                theirs.push(s);
+                rss_theirs.push(k);
+            }
+            let mut c = Command::new(&exe);
             c.args([
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-i",
-                &url,
-                "-f",
-                "null",
-                "-",
+                "--decode-hour",
+                if codec.starts_with("MP3") {
+                    "mp3"
+                } else {
+                    "aac"
+                },
             ]);
-            peak_rss(c)
-        } else {
-            None
-        };
-        let mib = |k: Option<u64>| {
-            k.map_or("n/a".to_string(), |k| {
-                format!("{:.1} MiB", k as f64 / 1024.0)
-            })
-        };
+            if let Some((s, _)) = cpu(c) {
+                dec.push(s);
+            }
+        }
+        let (a, b, d) = (median_f(ours), median_f(theirs), median_f(dec));
         println!(
-            "peak RSS, {name} ({secs} s) to null: scplay {}, ffmpeg {}",
-            mib(ours),
-            mib(theirs)
+            "{:<16} {:>14} {:>14} {:>7} {:>14} {:>10} {:>12} {:>12}",
+            codec,
+            fmt_s(a),
+            fmt_s(b),
+            ratio(a, b),
+            fmt_s(d),
+            ratio(a, d),
+            mib(median_k(rss_ours)),
+            mib(median_k(rss_theirs)),
         );
     }
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_THREE_MINUTES),
+        Duration::from_secs(3600),
+    );
+    let mut c = Command::new(&exe);
+    c.args(["--play-pipe", &url]);
+    let short = cpu(c).map(|(_, k)| k);
+    let theirs = if have_ffmpeg {
+        cpu(ffmpeg_pipe(&url)).map(|(_, k)| k)
+    } else {
+        None
+    };
+    println!(
+        "peak RSS, 3-minute AAC track: scplay {}, ffmpeg {}",
+        mib(short),
+        mib(theirs)
+    );
     if !have_ffmpeg {
         println!("ffmpeg is not installed (apt-get install ffmpeg): its columns are n/a");
     }

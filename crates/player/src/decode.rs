@@ -7,7 +7,7 @@ use std::io::{Cursor, Read};
 
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::probe::{Hint, Probe};
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
@@ -44,6 +44,27 @@ pub struct Decoder {
     last_audio: std::time::Instant,
     /// Packets that failed to decode and were skipped.
     skipped_packets: u64,
+}
+
+/// The containers the player reads through symphonia: MP3 (progressive and MP3 HLS), ADTS
+/// AAC and WAV. Fragmented MP4 has its own demuxer ([`crate::fmp4`]); symphonia's general MP4
+/// reader is left out, since it panics on some malformed input (found by fuzzing).
+fn probe() -> &'static Probe {
+    static PROBE: std::sync::OnceLock<Probe> = std::sync::OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut p = Probe::default();
+        p.register_format::<symphonia::default::formats::MpaReader<'_>>();
+        p.register_format::<symphonia::default::formats::AdtsReader<'_>>();
+        p.register_format::<symphonia::default::formats::WavReader<'_>>();
+        p
+    })
+}
+
+/// Runs a call into symphonia, turning a panic on hostile input into an error (the stream
+/// ends; the engine thread lives on). Builds with `panic = "abort"` rely on the probe above.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, PlayerError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| PlayerError::Decode("the decoder failed on malformed data".into()))
 }
 
 fn format_of(params: &AudioCodecParameters) -> Result<Format, PlayerError> {
@@ -109,14 +130,15 @@ impl Decoder {
         if let Some(e) = ext {
             hint.with_extension(e);
         }
-        let reader = symphonia::default::get_probe()
-            .probe(
+        let reader = guarded(|| {
+            probe().probe(
                 &hint,
                 mss,
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|e| PlayerError::Decode(format!("unrecognised stream: {e}")))?;
+        })?
+        .map_err(|e| PlayerError::Decode(format!("unrecognised stream: {e}")))?;
         let track = reader
             .default_track(TrackType::Audio)
             .ok_or_else(|| PlayerError::Decode("no audio track".into()))?;
@@ -187,7 +209,7 @@ impl Decoder {
                     // The end, or the ring ended mid-box: the stream is over.
                     Ok(None) | Err(_) => Ok(None),
                 },
-                Demux::Symphonia(reader, track_id) => match reader.next_packet() {
+                Demux::Symphonia(reader, track_id) => match guarded(|| reader.next_packet())? {
                     Ok(Some(p)) if p.track_id == *track_id => Ok(Some(p)),
                     Ok(Some(_)) => continue,
                     Ok(None) | Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => Ok(None),
@@ -210,7 +232,8 @@ impl Decoder {
             let Some(packet) = self.next_packet()? else {
                 return Ok(None);
             };
-            let decoded = match self.dec.decode(&packet) {
+            let dec = &mut self.dec;
+            let decoded = match guarded(|| dec.decode(&packet))? {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
                     self.skipped_packets += 1;

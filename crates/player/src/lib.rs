@@ -32,7 +32,7 @@
 //! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
 //! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
 
-mod convert;
+pub mod convert;
 pub mod decode;
 mod engine;
 mod error;

@@ -80,7 +80,7 @@ impl Player {
             #[cfg(feature = "cpal")]
             Sink::Cpal { device } => SinkSlot::Cpal(device),
             Sink::Wav(path) => SinkSlot::Writer(Some(Box::new(WavWriter::new(path)))),
-            Sink::Pipe(w) => SinkSlot::Writer(Some(Box::new(PipeWriter(w)))),
+            Sink::Pipe(w) => SinkSlot::Writer(Some(Box::new(PipeWriter::new(w)))),
             Sink::Null => SinkSlot::Writer(Some(Box::new(NullWriter))),
             Sink::Writer(w) => SinkSlot::Writer(Some(w)),
         };

@@ -413,18 +413,38 @@ impl Engine {
             match cur.pipe.decoder.next_block() {
                 Ok(Some(block)) => {
                     frames = (block.len() / ch) as u64;
-                    match conv.as_mut().map(|c| c.push(block)) {
-                        Some(Ok(out)) => scratch.extend_from_slice(out),
+                    let out = match conv.as_mut().map(|c| c.push(block)) {
+                        Some(Ok(out)) => out,
                         Some(Err(e)) => return Flow::Failed(e),
-                        None => scratch.extend_from_slice(block),
+                        None => block,
+                    };
+                    // The common case straight into the ring; only what does not fit (or
+                    // what the crossfade holds back) is copied aside to wait.
+                    let n = if o.xfade == 0 {
+                        o.pcm.push_slice(out)
+                    } else {
+                        0
+                    };
+                    o.pushed += (n / usize::from(o.format.channels.max(1))) as u64;
+                    scratch.extend_from_slice(&out[n..]);
+                    if n > 0 && o.pcm.occupied_len() * 2 >= o.pcm.capacity().get() {
+                        o.status.wake.wake_writer();
                     }
                 }
                 Ok(None) => break,
                 Err(e) => return Flow::Failed(e),
             }
             cur.decoded += frames;
-            if let Some(f) = self.push(o, Some(&mut *cur), &mut conv, &mut scratch) {
+            if !scratch.is_empty()
+                && let Some(f) = self.push(o, Some(&mut *cur), &mut conv, &mut scratch)
+            {
                 return f;
+            }
+            if o.running.is_none()
+                && o.pushed > 0
+                && let Err(e) = self.start_output(o)
+            {
+                return Flow::OutputFailed(e);
             }
         }
         // The resampler's tail, if any.
@@ -516,6 +536,11 @@ impl Engine {
             let n = o.pcm.push_slice(left);
             o.pushed += (n / ch) as u64;
             left = &left[n..];
+            // A waiting writer is woken once there is a good amount to write (or the ring is
+            // about to fill): one wake-up per block would cost more than the copying.
+            if n > 0 && o.pcm.occupied_len() * 2 >= o.pcm.capacity().get() {
+                o.status.wake.wake_writer();
+            }
             if left.is_empty() {
                 break;
             }
@@ -523,7 +548,12 @@ impl Engine {
             if let Err(e) = self.start_output(o) {
                 return Some(Flow::OutputFailed(e));
             }
-            std::thread::sleep(Duration::from_millis(2));
+            // Until a quarter of the ring is free (a sound card frees it in small steps; the
+            // wait is bounded so commands are still answered within milliseconds).
+            let (pcm, want) = (&o.pcm, (o.pcm.capacity().get() / 4).min(left.len()));
+            o.status
+                .wake
+                .decoder_wait(Duration::from_millis(2), || pcm.vacant_len() >= want);
             if let Some(f) = self.report(o) {
                 return Some(f);
             }

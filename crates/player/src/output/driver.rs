@@ -261,9 +261,13 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) ->
                     continue;
                 }
             }
-            std::thread::sleep(Duration::from_millis(1));
+            let half = cons.capacity().get() / 2;
+            status
+                .wake
+                .writer_wait(Duration::from_millis(1), || cons.occupied_len() >= half);
             continue;
         }
+        status.wake.wake_decoder();
         in_underrun = false;
         gain.apply(&mut buf[..n], channels, target);
         if writer.write(&buf[..n]).is_err() {

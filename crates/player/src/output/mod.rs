@@ -58,6 +58,64 @@ pub struct OutputStatus {
     pub drained: AtomicBool,
     /// The device or file failed.
     pub failed: AtomicBool,
+    /// Wake-ups between the decoder and a writer thread (not used by the audio callback).
+    pub(crate) wake: Wake,
+}
+
+/// Parks a side that waits on the PCM ring until the other side has moved, instead of
+/// sleeping a fixed time: an unpaced file sink runs at decode speed, not at the speed of
+/// sleep granularity.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    decoder: std::sync::OnceLock<std::thread::Thread>,
+    decoder_waiting: AtomicBool,
+    writer: std::sync::OnceLock<std::thread::Thread>,
+    writer_waiting: AtomicBool,
+}
+
+impl Wake {
+    /// The decoder waits (up to `max`) for room, unless `ready()` already says there is.
+    pub fn decoder_wait(&self, max: std::time::Duration, ready: impl Fn() -> bool) {
+        Self::wait(&self.decoder, &self.decoder_waiting, max, ready);
+    }
+
+    /// The writer waits (up to `max`) for audio, unless `ready()` already says there is.
+    pub fn writer_wait(&self, max: std::time::Duration, ready: impl Fn() -> bool) {
+        Self::wait(&self.writer, &self.writer_waiting, max, ready);
+    }
+
+    /// Wakes the decoder if it waits (after the writer made room).
+    pub fn wake_decoder(&self) {
+        Self::wake(&self.decoder, &self.decoder_waiting);
+    }
+
+    /// Wakes the writer if it waits (after the decoder queued audio).
+    pub fn wake_writer(&self) {
+        Self::wake(&self.writer, &self.writer_waiting);
+    }
+
+    fn wait(
+        who: &std::sync::OnceLock<std::thread::Thread>,
+        flag: &AtomicBool,
+        max: std::time::Duration,
+        ready: impl Fn() -> bool,
+    ) {
+        let _ = who.get_or_init(std::thread::current);
+        flag.store(true, Ordering::SeqCst);
+        // Checked after raising the flag, so a wake-up in between is not lost.
+        if !ready() {
+            std::thread::park_timeout(max);
+        }
+        flag.store(false, Ordering::SeqCst);
+    }
+
+    fn wake(who: &std::sync::OnceLock<std::thread::Thread>, flag: &AtomicBool) {
+        if flag.load(Ordering::SeqCst)
+            && let Some(t) = who.get()
+        {
+            t.unpark();
+        }
+    }
 }
 
 impl OutputStatus {

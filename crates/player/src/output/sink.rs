@@ -68,24 +68,38 @@ impl SampleWriter for NullWriter {
     }
 }
 
-/// Raw f32le to a writer.
-pub struct PipeWriter(pub Box<dyn Write + Send>);
+/// Raw f32le to a writer, in large writes (stdout is line-buffered: raw audio is full of
+/// newline bytes, and small writes would each become a system call).
+pub struct PipeWriter {
+    out: Box<dyn Write + Send>,
+    bytes: Vec<u8>,
+}
+
+impl PipeWriter {
+    /// Writes to `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        Self {
+            out,
+            bytes: Vec::with_capacity(64 * 1024),
+        }
+    }
+}
 
 impl SampleWriter for PipeWriter {
     fn begin(&mut self, _: Format) -> io::Result<()> {
         Ok(())
     }
     fn write(&mut self, samples: &[f32]) -> io::Result<()> {
-        let mut buf = [0u8; 4096];
-        for chunk in samples.chunks(1024) {
-            for (i, s) in chunk.iter().enumerate() {
-                buf[i * 4..i * 4 + 4].copy_from_slice(&s.to_le_bytes());
-            }
-            self.0.write_all(&buf[..chunk.len() * 4])?;
+        if cfg!(target_endian = "little") {
+            // f32 in memory is already f32le.
+            return self.out.write_all(bytemuck::cast_slice(samples));
         }
-        Ok(())
+        self.bytes.clear();
+        self.bytes
+            .extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+        self.out.write_all(&self.bytes)
     }
     fn end(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.out.flush()
     }
 }
