@@ -9,16 +9,15 @@
 
 use std::hint::black_box;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ringbuf::HeapRb;
 use ringbuf::traits::{Consumer, Producer, Split};
 use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Origin, catalog};
+use scplay_player::Format;
 use scplay_player::convert::Converter;
 use scplay_player::ring::byte_ring;
-use scplay_player::{Format, Player, PlayerOptions, SampleWriter, Sink};
 
 /// One block as the decoder hands it over: 1024 stereo frames.
 const FRAMES: usize = 1024;
@@ -92,45 +91,12 @@ fn resampling(c: &mut Criterion) {
     g.finish();
 }
 
-/// Records when the first samples reach the sink.
-struct FirstSample(Arc<Mutex<Option<Instant>>>);
+#[path = "../examples/common/first_pcm.rs"]
+mod first_pcm;
 
-impl SampleWriter for FirstSample {
-    fn begin(&mut self, _: Format) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn write(&mut self, s: &[f32]) -> std::io::Result<()> {
-        if !s.is_empty()
-            && let Ok(mut t) = self.0.lock()
-        {
-            t.get_or_insert_with(Instant::now);
-        }
-        Ok(())
-    }
-    fn end(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// From `play` to the first PCM in the sink (the player is made beforehand).
+/// From `play` to the first PCM in the sink.
 fn first_pcm(url: &str) -> Duration {
-    let first = Arc::new(Mutex::new(None));
-    let player = Player::new(
-        None,
-        Sink::Writer(Box::new(FirstSample(first.clone()))),
-        PlayerOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let start = Instant::now();
-    player.play(url).unwrap_or_else(|e| panic!("{e}"));
-    loop {
-        if let Some(t) = first.lock().ok().and_then(|t| *t) {
-            player.stop();
-            return t - start;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no audio");
-        std::thread::sleep(Duration::from_micros(100));
-    }
+    first_pcm::first_pcm(url).unwrap_or_else(|| panic!("no audio from {url}"))
 }
 
 fn whole_pipeline(c: &mut Criterion) {

@@ -17,63 +17,18 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Origin, catalog};
-use scplay_player::{Format, Player, PlayerOptions, SampleWriter, Sink};
+use scplay_player::{Player, PlayerOptions, Sink};
 
-/// Records when the first samples arrive.
-struct FirstSample(Arc<Mutex<Option<Instant>>>);
-
-impl SampleWriter for FirstSample {
-    fn begin(&mut self, _: Format) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn write(&mut self, s: &[f32]) -> std::io::Result<()> {
-        if !s.is_empty()
-            && let Ok(mut t) = self.0.lock()
-        {
-            t.get_or_insert_with(Instant::now);
-        }
-        Ok(())
-    }
-    fn end(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn scplay_ttfa(url: &str) -> Option<Duration> {
-    let first = Arc::new(Mutex::new(None));
-    let player = Player::new(
-        None,
-        Sink::Writer(Box::new(FirstSample(first.clone()))),
-        PlayerOptions::default(),
-    )
-    .ok()?;
-    let start = Instant::now();
-    player.play(url).ok()?;
-    while first.lock().ok()?.is_none() && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    let t = first.lock().ok()?.map(|t| t - start);
-    player.stop();
-    t
-}
+#[path = "common/first_pcm.rs"]
+mod first_pcm;
+use first_pcm::first_pcm as scplay_ttfa;
 
 fn ffmpeg_ttfa(url: &str) -> Option<Duration> {
     let start = Instant::now();
-    let mut child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            url,
-            "-f",
-            "f32le",
-            "-",
-        ])
+    let mut child = ffmpeg_pipe(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
