@@ -73,6 +73,12 @@ fn precheck(text: &str, url: &Url) -> Result<(), PlayerError> {
         if line.starts_with('#') && !line.matches('"').count().is_multiple_of(2) {
             return Err(bad(url, format!("unbalanced quotes in {line:?}")));
         }
+        // Byte ranges whose start + length overflow make `hls_m3u8` panic.
+        for value in byte_ranges(line) {
+            if !byte_range_ok(value) {
+                return Err(bad(url, format!("bad byte range {value:?}")));
+            }
+        }
         if let Some(rest) = line.strip_prefix("#EXTINF:") {
             let value = rest.split(',').next().unwrap_or("").trim();
             let d: f64 = value
@@ -105,6 +111,24 @@ fn precheck(text: &str, url: &Url) -> Result<(), PlayerError> {
         }
     }
     Ok(())
+}
+
+/// The byte-range values on a line: `#EXT-X-BYTERANGE:n[@o]` and `BYTERANGE="n[@o]"`.
+fn byte_ranges(line: &str) -> impl Iterator<Item = &str> {
+    let tag = line.strip_prefix("#EXT-X-BYTERANGE:").map(str::trim);
+    let attr = line
+        .split_once("BYTERANGE=\"")
+        .and_then(|(_, rest)| rest.split('"').next());
+    tag.into_iter().chain(attr)
+}
+
+/// A length and an optional offset, both below 1 TiB (so their sum cannot overflow).
+fn byte_range_ok(value: &str) -> bool {
+    let limit = 1u64 << 40;
+    let mut parts = value.splitn(2, '@');
+    let ok = |p: Option<&str>| p.is_none_or(|p| p.trim().parse::<u64>().is_ok_and(|n| n < limit));
+    let length = parts.next();
+    length.is_some() && ok(length) && ok(parts.next())
 }
 
 /// Parses a media playlist fetched from `url` (relative URIs resolve against it).
@@ -177,6 +201,15 @@ mod tests {
         );
         assert_eq!(pl.segments[1].url.as_str(), "http://cdn.test/a/1.m4s");
         assert_eq!(pl.locate(12.0), Some((1, 10.0078)));
+    }
+
+    #[test]
+    fn found_by_fuzzing_an_overflowing_byte_range_is_an_error_not_a_panic() {
+        // fuzz/artifacts/playlist/crash-5c8b3e21…: start + length overflowed in `hls_m3u8`.
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:32000@000000000000000000000018446744073709551615\n32";
+        assert!(parse(text, &base()).is_err());
+        assert!(byte_range_ok("32000@1000") && byte_range_ok("5"));
+        assert!(!byte_range_ok("x@1") && !byte_range_ok(""));
     }
 
     #[test]

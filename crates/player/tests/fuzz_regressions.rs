@@ -24,10 +24,15 @@ fn crashes_found_by_fuzzing_are_errors_without_a_panic() {
     let bytes = input("decoder-isomp4-sidx.bin");
     let r = scplay_player::decode::decode_all(&bytes[1..], Some("mp4"), |_| {});
     assert!(r.is_err() || r.is_ok_and(|(_, frames)| frames < 1_000_000));
-    // hls_m3u8 sliced a lone quote out of bounds.
-    let text = String::from_utf8(input("playlist-lone-quote.m3u8")).unwrap();
+    // hls_m3u8 sliced a lone quote out of bounds, and overflowed adding a byte range.
     let base = url::Url::parse("https://cdn.example/a/playlist.m3u8").unwrap();
-    assert!(scplay_player::hls::parse(&text, &base).is_err());
+    for name in [
+        "playlist-lone-quote.m3u8",
+        "playlist-byterange-overflow.m3u8",
+    ] {
+        let text = String::from_utf8(input(name)).unwrap();
+        assert!(scplay_player::hls::parse(&text, &base).is_err(), "{name}");
+    }
     let _ = std::panic::take_hook();
     assert_eq!(
         PANICS.load(Ordering::SeqCst),
