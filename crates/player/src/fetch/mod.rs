@@ -204,7 +204,8 @@ async fn get_once(
         }
         .into());
     }
-    let mut out = Vec::new();
+    // Sized once from Content-Length (bounded by the limit): no regrowth, no extra copies.
+    let mut out = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
     let mut body = resp.bytes_stream();
     loop {
         let chunk = match tokio::time::timeout(stall, body.next()).await {
