@@ -50,6 +50,11 @@ pub struct PlayerOptions {
     /// A response that sends nothing for this long counts as a dropped connection (retried,
     /// resuming where it stopped). Default 10 s.
     pub stall_timeout: Duration,
+    /// Release the audio device after being paused this long, and reopen it on resume (kiosks
+    /// that share a DAC); what was queued plays on from where it paused. `None` (the
+    /// default) keeps it open while paused. Whenever the queue is idle the device is
+    /// released anyway.
+    pub release_after_pause: Option<Duration>,
     /// A stream that yields no audio for this long (no data, or nothing decodable) ends with
     /// [`crate::PlayerError::Stalled`] instead of hanging. Default 45 s.
     pub watchdog: Duration,
@@ -81,6 +86,7 @@ impl Default for PlayerOptions {
             retry_for: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(10),
             watchdog: Duration::from_secs(45),
+            release_after_pause: None,
         }
     }
 }

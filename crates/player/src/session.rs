@@ -61,6 +61,10 @@ pub(crate) struct Out {
     asked: Option<Instant>,
     /// Frames played when the output last ran dry (until audio flows again).
     starved_at: Option<u64>,
+    /// When the user paused (for [`crate::PlayerOptions::release_after_pause`]).
+    paused_since: Option<Instant>,
+    /// The device was handed back while paused: it stays closed until resume.
+    released: bool,
     /// A seek to make once the decoder is at hand (after an output came back in another
     /// format, its queued audio gone).
     pending_seek: Option<f64>,
@@ -287,6 +291,8 @@ impl Engine {
             asked: Some(asked),
             pending_seek: None,
             starved_at: None,
+            paused_since: self.paused.then(Instant::now),
+            released: false,
         })
     }
 
@@ -302,7 +308,7 @@ impl Engine {
 
     /// Starts the output once there is audio for it.
     fn start_output(&mut self, o: &mut Out) -> Result<(), PlayerError> {
-        if o.running.is_some() {
+        if o.running.is_some() || o.released {
             return Ok(());
         }
         let Some(cons) = o.cons.take() else {
@@ -318,6 +324,28 @@ impl Engine {
             Err((e, cons)) => {
                 o.cons = Some(cons);
                 Err(e)
+            }
+        }
+    }
+
+    /// Hands the device back while paused; the ring keeps what was queued, and
+    /// `start_output` reopens it on resume.
+    fn release(&mut self, o: &mut Out) {
+        let Some(r) = o.running.take() else {
+            return;
+        };
+        let Reclaimed { cons, leftover } = r.stop(&mut self.sink);
+        o.released = true;
+        match cons {
+            Some(c) if leftover.is_empty() => o.cons = Some(c),
+            _ => {
+                // Nothing to resume from: start afresh at the position.
+                let (pcm, c) =
+                    crate::output::pcm_ring(o.format, self.ctx.opts.pcm_ring.as_secs_f64());
+                o.pcm = pcm;
+                o.cons = Some(c);
+                o.pending_seek =
+                    Some(self.shared.position_ms.load(Ordering::Acquire) as f64 / 1000.0);
             }
         }
     }
@@ -774,6 +802,18 @@ impl Engine {
             Cmd::Pause | Cmd::Resume => {
                 let paused = matches!(cmd, Cmd::Pause);
                 self.paused = paused;
+                o.paused_since = paused.then(Instant::now);
+                if !paused {
+                    o.released = false;
+                }
+                if !paused
+                    && o.running.is_none()
+                    && o.pushed > 0
+                    && let Err(e) = self.start_output(o)
+                {
+                    // A device released while paused: started still paused, so it ramps in.
+                    return Some(Flow::OutputFailed(e));
+                }
                 o.status.paused.store(paused, Ordering::Release);
                 self.shared.emit(if paused {
                     PlayerEvent::Paused
@@ -854,6 +894,12 @@ impl Engine {
             && let Some(f) = self.recover(o)
         {
             return Some(f);
+        }
+        if let (Some(limit), Some(since)) = (self.ctx.opts.release_after_pause, o.paused_since)
+            && since.elapsed() >= limit
+            && o.running.is_some()
+        {
+            self.release(o);
         }
         let played = o.status.frames_played.load(Ordering::Acquire);
         while o.next.front().is_some_and(|(at, _)| played > *at) {

@@ -501,3 +501,77 @@ async fn a_lost_device_is_reopened_and_playback_goes_on_where_it_was() {
     assert_eq!(got.len(), clean.samples.len());
     assert!(got == clean.samples, "not a sample lost or repeated");
 }
+
+/// Counts what an output does: `begin`s, `end`s and samples.
+struct Counting(Arc<Mutex<(usize, usize, usize)>>);
+
+impl SampleWriter for Counting {
+    fn begin(&mut self, _: Format) -> std::io::Result<()> {
+        self.0.lock().unwrap().0 += 1;
+        Ok(())
+    }
+    fn write(&mut self, s: &[f32]) -> std::io::Result<()> {
+        self.0.lock().unwrap().2 += s.len();
+        Ok(())
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap().1 += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_pause_releases_the_device_and_resume_reopens_it() {
+    let emu = Arc::new(emulator().await);
+    let e = emu.clone();
+    let clean = tokio::task::spawn_blocking(move || {
+        play(
+            &e,
+            Target::Track(catalog::TRACK_SET_1.into()),
+            "release-clean",
+            opts(),
+        )
+    })
+    .await
+    .unwrap();
+    let c = client(&emu);
+    let (counts, events) = tokio::task::spawn_blocking(move || {
+        let counts = Arc::new(Mutex::new((0, 0, 0)));
+        let o = PlayerOptions {
+            realtime: true,
+            release_after_pause: Some(Duration::from_millis(100)),
+            ..PlayerOptions::default()
+        };
+        let player =
+            Player::new(Some(c), Sink::Writer(Box::new(Counting(counts.clone()))), o).unwrap();
+        let events = player.events();
+        player.play(&catalog::TRACK_SET_1.to_string()).unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        player.pause();
+        std::thread::sleep(Duration::from_millis(500));
+        let released = *counts.lock().unwrap();
+        assert_eq!((released.0, released.1), (1, 1), "released while paused");
+        player.resume();
+        player.wait().unwrap();
+        drop(player);
+        let c = *counts.lock().unwrap();
+        (c, events.try_iter().collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (counts.0, counts.1),
+        (2, 2),
+        "reopened on resume, closed at the end"
+    );
+    assert_eq!(
+        counts.2,
+        clean.samples.len(),
+        "not a sample lost or repeated"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, PlayerEvent::DeviceLost(_)))
+    );
+}
