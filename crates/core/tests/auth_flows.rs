@@ -55,8 +55,13 @@ async fn authorization_code_with_the_loopback_listener() {
     let back = browser(&url).await;
     assert!(back.starts_with(&redirect));
     let page = reqwest::get(&back).await.unwrap().text().await.unwrap();
-    assert!(page.contains("You can close this tab"));
-    let token = listening.await.unwrap().unwrap();
+    let outcome = listening.await.unwrap();
+    assert!(
+        page.contains("You can close this tab"),
+        "{page} ({:?})",
+        outcome.as_ref().err()
+    );
+    let token = outcome.unwrap();
     assert_eq!(token.kind, TokenKind::User);
     let me = client.me().await.unwrap();
     assert_eq!(me.user.username.as_deref(), Some("lena-tide"));

@@ -419,6 +419,15 @@ async fn the_watchdog_ends_a_stream_that_yields_no_audio() {
     assert!(started.elapsed() < Duration::from_secs(8));
 }
 
+/// Item 1 of the set played without faults.
+async fn clean_set_1(emu: &Arc<Emulator>, name: &'static str) -> PlayResult {
+    let e = emu.clone();
+    let t = Target::Track(catalog::TRACK_SET_1.into());
+    tokio::task::spawn_blocking(move || play(&e, t, name, opts()))
+        .await
+        .unwrap()
+}
+
 /// A sink that fails on demand: its `write` fails once after `fail_at` samples, then its
 /// `begin` fails `refusals` times (the device is gone), then it works again.
 struct FlakyWriter {
@@ -453,17 +462,7 @@ impl SampleWriter for FlakyWriter {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_device_is_reopened_and_playback_goes_on_where_it_was() {
     let emu = Arc::new(emulator().await);
-    let e = emu.clone();
-    let clean = tokio::task::spawn_blocking(move || {
-        play(
-            &e,
-            Target::Track(catalog::TRACK_SET_1.into()),
-            "device-clean",
-            opts(),
-        )
-    })
-    .await
-    .unwrap();
+    let clean = clean_set_1(&emu, "device-clean").await;
     let c = client(&emu);
     let (got, events, refusals) = tokio::task::spawn_blocking(move || {
         let out = Arc::new(Mutex::new(Vec::new()));
@@ -523,17 +522,7 @@ impl SampleWriter for Counting {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_pause_releases_the_device_and_resume_reopens_it() {
     let emu = Arc::new(emulator().await);
-    let e = emu.clone();
-    let clean = tokio::task::spawn_blocking(move || {
-        play(
-            &e,
-            Target::Track(catalog::TRACK_SET_1.into()),
-            "release-clean",
-            opts(),
-        )
-    })
-    .await
-    .unwrap();
+    let clean = clean_set_1(&emu, "release-clean").await;
     let c = client(&emu);
     let (counts, events) = tokio::task::spawn_blocking(move || {
         let counts = Arc::new(Mutex::new((0, 0, 0)));

@@ -16,12 +16,14 @@ pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
 }
 
 /// A free loopback port (bound, then released).
+/// A free port below the ephemeral range (Linux: 32768–60999), so an emulator starting at the
+/// same moment in another test (its origins bind port 0) cannot be handed it first.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (0..10_000u16)
+        .map(|i| 20_000 + (start - 20_000 + i) % 12_000)
+        .find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An emulator whose app's redirect URI is a free loopback port; returns it too.
