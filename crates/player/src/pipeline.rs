@@ -46,6 +46,24 @@ pub(crate) struct Stream {
     pub plan: Arc<StreamPlan>,
     pub refresh: Option<Refresh>,
     pub cache: Arc<SegmentCache>,
+    /// Length in seconds, when known (summed once: the decode loop asks for it per block).
+    pub duration: Option<f64>,
+}
+
+impl Stream {
+    fn new(plan: StreamPlan, refresh: Option<Refresh>, cache_bytes: usize) -> Self {
+        let duration = match (&plan.source, plan.info.duration_ms) {
+            (Source::Hls { playlist, .. }, _) => Some(playlist.duration()),
+            (_, Some(ms)) => Some(ms as f64 / 1000.0),
+            _ => None,
+        };
+        Self {
+            plan: Arc::new(plan),
+            refresh,
+            cache: Arc::new(SegmentCache::new(cache_bytes)),
+            duration,
+        }
+    }
 }
 
 /// A loaded queue item, decoding from `start` seconds.
@@ -68,11 +86,7 @@ impl Loaded {
 
     /// Length in seconds, when known.
     pub fn duration(&self) -> Option<f64> {
-        match (&self.stream.plan.source, self.stream.plan.info.duration_ms) {
-            (Source::Hls { playlist, .. }, _) => Some(playlist.duration()),
-            (_, Some(ms)) => Some(ms as f64 / 1000.0),
-            _ => None,
-        }
+        self.stream.duration
     }
 }
 
@@ -110,22 +124,16 @@ impl Ctx {
         let client = self.client()?;
         let plan = plan::resolve_track(client, &self.http, track, self.opts.prefer).await?;
         let refresh = plan::refresher(client, track, &plan.kind);
-        Ok(Stream {
-            plan: Arc::new(plan),
-            refresh,
-            cache: Arc::new(SegmentCache::new(self.opts.segment_cache_bytes)),
-        })
+        Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
     }
 
     /// Resolves `target` (the API for tracks and pages, nothing for direct URLs).
     async fn resolve(&self, target: &Target) -> Result<Item<Stream>, PlayerError> {
         let track = match target {
             Target::Direct(url) => {
-                return Ok(Item::Track(Box::new(Stream {
-                    plan: Arc::new(plan::resolve_direct(&self.http, url).await?),
-                    refresh: None,
-                    cache: Arc::new(SegmentCache::new(self.opts.segment_cache_bytes)),
-                })));
+                let plan = plan::resolve_direct(&self.http, url).await?;
+                let stream = Stream::new(plan, None, self.opts.segment_cache_bytes);
+                return Ok(Item::Track(Box::new(stream)));
             }
             Target::Track(urn) => self.client()?.track(*urn).await?,
             Target::Page(url) => match self.client()?.resolve(url).await? {
