@@ -40,11 +40,22 @@ pub struct LoggedRequest {
     pub range: Option<String>,
 }
 
-/// Shared, append-only log.
+/// Shared, append-only log: requests as they complete, and the paths of requests as they
+/// arrive (a request held by a fault shows there before it completes).
 #[derive(Debug, Default)]
-pub struct RequestLog(Mutex<Vec<LoggedRequest>>);
+pub struct RequestLog(Mutex<Vec<LoggedRequest>>, Mutex<Vec<(Origin, String)>>);
 
 impl RequestLog {
+    pub fn arrived(&self, origin: Origin, path: &str) {
+        if let Ok(mut v) = self.1.lock() {
+            v.push((origin, path.to_string()));
+        }
+    }
+
+    pub fn arrivals(&self) -> Vec<(Origin, String)> {
+        self.1.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
     pub fn push(&self, r: LoggedRequest) {
         if let Ok(mut v) = self.0.lock() {
             v.push(r);
@@ -57,6 +68,9 @@ impl RequestLog {
 
     pub fn clear(&self) {
         if let Ok(mut v) = self.0.lock() {
+            v.clear();
+        }
+        if let Ok(mut v) = self.1.lock() {
             v.clear();
         }
     }

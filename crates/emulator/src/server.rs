@@ -92,6 +92,7 @@ async fn record(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    shared.log.arrived(origin, &path);
     let kinds = shared.faults.take(origin, &path);
     let resp = match faults::before(&kinds).await {
         Some(r) => r,
@@ -246,6 +247,12 @@ impl Emulator {
     /// Every request served so far, in arrival order of their completion.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.log.snapshot()
+    }
+
+    /// The origin and path of every request so far, as they arrived (before any fault held
+    /// them back or they completed).
+    pub fn arrivals(&self) -> Vec<(Origin, String)> {
+        self.shared.log.arrivals()
     }
 
     /// Empties the request log.
