@@ -434,10 +434,10 @@ fn run(args: Args) -> Result<(), Fail> {
     if args.shuffle.is_some() {
         player.shuffle(args.shuffle);
     }
-    player.play_all(targets);
-    if args.start > 0.0 {
-        player.seek(Duration::from_secs_f64(args.start));
-    }
+    // One open at the start position: the first request asks for the right segment.
+    let start = Duration::try_from_secs_f64(args.start)
+        .map_err(|_| Fail(2, "--start takes a number of seconds, 0 or more.".into()))?;
+    player.play_all_at(targets, start);
     let (heard, error) = play_queue(&player, &args, pipe);
     let quit = keys.as_ref().is_some_and(Keys::quit_requested);
     drop(keys);

@@ -312,3 +312,111 @@ async fn the_cpal_sink_plays_through_alsa() {
         "{nonzero_frames} frames reached the device"
     );
 }
+
+/// `play` on a terminal (a pseudo-terminal from util-linux's `script`), its keys typed into it.
+fn on_terminal(emu: &Emulator, args: &[&str]) -> std::process::Child {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let mut line = vec![
+        quote(&play_bin().display().to_string()),
+        "--api-base".into(),
+        quote(emu.api_base()),
+        "--auth-base".into(),
+        quote(emu.auth_base()),
+        "--client-id".into(),
+        quote(catalog::CLIENT_ID),
+    ];
+    line.extend(args.iter().map(|a| quote(a)));
+    Command::new("script")
+        .args(["-qefc", &line.join(" "), "/dev/null"])
+        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id())),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to 10 s) until a request whose path contains `path` has reached `origin`.
+fn wait_arrival(emu: &Emulator, origin: Origin, path: &str) {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < end {
+        if emu
+            .arrivals()
+            .iter()
+            .any(|(o, p)| *o == origin && p.contains(path))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no request for {path} within 10 s");
+}
+
+/// Waits (up to `limit`) for the process to exit; how long it took.
+fn exit_within(child: &mut std::process::Child, limit: Duration) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    None
+}
+
+fn type_keys(child: &mut std::process::Child, keys: &str) {
+    use std::io::Write;
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(keys.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_and_n_on_a_terminal_answer_during_a_stalled_load() {
+    let emu = emulator().await;
+    let playlist = format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE);
+    emu.add_fault(
+        Fault::on(
+            playlist.clone(),
+            FaultKind::Latency(Duration::from_secs(60)),
+        )
+        .at(Origin::Cdn),
+    );
+    let emu = tokio::task::spawn_blocking(move || {
+        // q while the playlist hangs: play exits at once.
+        let track = catalog::TRACK_PLAYABLE.to_string();
+        let mut child = on_terminal(&emu, &[&track, "--sink", "null", "--realtime"]);
+        wait_arrival(&emu, Origin::Cdn, &playlist);
+        type_keys(&mut child, "q");
+        let took = exit_within(&mut child, Duration::from_secs(10));
+        eprintln!("q during a stalled load: exit after {took:?}");
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(2)),
+            "q took {took:?}"
+        );
+        // n while the first item's playlist hangs: the second item is asked for at once.
+        emu.clear_requests();
+        let second = catalog::TRACK_MP3_ONLY.to_string();
+        let mut child = on_terminal(&emu, &[&track, &second, "--sink", "null", "--realtime"]);
+        wait_arrival(&emu, Origin::Cdn, &playlist);
+        let asked = std::time::Instant::now();
+        type_keys(&mut child, "n");
+        wait_arrival(&emu, Origin::Api, &second);
+        eprintln!(
+            "n during a stalled load: next item asked for after {:?}",
+            asked.elapsed()
+        );
+        assert!(asked.elapsed() < Duration::from_secs(2));
+        type_keys(&mut child, "q");
+        assert!(exit_within(&mut child, Duration::from_secs(10)).is_some());
+        emu
+    })
+    .await
+    .unwrap();
+    drop(emu);
+}

@@ -47,8 +47,8 @@ pub mod plan;
 mod player;
 mod queue;
 pub mod ring;
-mod session;
 
+pub use engine::PlayerState;
 pub use error::PlayerError;
 pub use events::{PlayerEvent, StatsSnapshot};
 pub use options::{PlayerOptions, Prefer};

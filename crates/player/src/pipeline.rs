@@ -1,11 +1,11 @@
 //! Loading one queue item: resolve what the user named to a [`StreamPlan`], start its fetch
-//! task and open its decoder. Runs on the engine thread, or on a preload thread while the
-//! item before it plays.
+//! task and open its decoder. Runs on an item job's thread (see `engine::job`), never on the
+//! engine thread.
 
 use std::sync::Arc;
 
 use scplay_core::{Access, Client, Resource, Track, TrackUrn};
-use tokio::runtime::Handle;
+use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 use crate::PlayerError;
@@ -15,10 +15,11 @@ use crate::options::PlayerOptions;
 use crate::plan::{self, Source, StreamPlan, Target, TrackInfo};
 use crate::ring::{RingCancel, byte_ring};
 
-/// What loading needs; cheap to clone into a preload thread.
+/// What loading needs; cheap to clone into a job thread. The runtime is shared: it lives
+/// until the engine and the last job are gone.
 #[derive(Clone)]
 pub(crate) struct Ctx {
-    pub rt: Handle,
+    pub rt: Arc<Runtime>,
     pub http: reqwest::Client,
     pub client: Option<Client>,
     pub opts: PlayerOptions,
@@ -66,34 +67,10 @@ impl Stream {
     }
 }
 
-/// A loaded queue item, decoding from `start` seconds.
-pub(crate) struct Loaded {
-    /// Its index in the queue.
-    pub index: usize,
-    pub stream: Stream,
-    pub pipe: Pipeline,
-    /// Seconds of the track at which the pipeline started.
-    pub start: f64,
-    /// Frames decoded since (in the stream's own rate).
-    pub decoded: u64,
-}
-
-impl Loaded {
-    /// Seconds of the track decoded so far.
-    pub fn decoded_secs(&self) -> f64 {
-        self.start + self.decoded as f64 / f64::from(self.pipe.decoder.format().rate.max(1))
-    }
-
-    /// Length in seconds, when known.
-    pub fn duration(&self) -> Option<f64> {
-        self.stream.duration
-    }
-}
-
 /// What a queue item turned out to be.
-pub(crate) enum Item<T> {
-    /// A track: its stream, or loaded.
-    Track(Box<T>),
+pub(crate) enum Item {
+    /// A track: its stream.
+    Track(Box<Stream>),
     /// A playlist: these tracks take its place in the queue.
     Playlist(Vec<Target>),
     /// Not playable (blocked, DRM only, …): skip it.
@@ -128,7 +105,7 @@ impl Ctx {
     }
 
     /// Resolves `target` (the API for tracks and pages, nothing for direct URLs).
-    async fn resolve(&self, target: &Target) -> Result<Item<Stream>, PlayerError> {
+    pub async fn resolve(&self, target: &Target) -> Result<Item, PlayerError> {
         let track = match target {
             Target::Direct(url) => {
                 let plan = plan::resolve_direct(&self.http, url).await?;
@@ -174,42 +151,14 @@ impl Ctx {
         }
     }
 
-    /// Loads queue item `index` (`target`), decoding from `at` seconds. Blocking.
-    pub fn load(
-        &self,
-        index: usize,
-        target: &Target,
-        at: f64,
-    ) -> Result<Item<Loaded>, PlayerError> {
-        let stream = match self.rt.block_on(self.resolve(target)) {
-            Ok(Item::Track(s)) => *s,
-            Ok(Item::Playlist(tracks)) => return Ok(Item::Playlist(tracks)),
-            Ok(Item::Skip(info, e)) => return Ok(Item::Skip(info, e)),
-            Err(e) if e.is_not_playable() => return Ok(Item::Skip(TrackInfo::default(), e)),
-            Err(e) => return Err(e),
-        };
-        let pipe = match self.open(&stream, at) {
-            Ok(p) => p,
-            Err(e) if e.is_not_playable() => {
-                return Ok(Item::Skip(stream.plan.info.clone(), e));
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(Item::Track(Box::new(Loaded {
-            index,
-            stream,
-            pipe,
-            start: at,
-            decoded: 0,
-        })))
-    }
-
-    /// Starts fetching and decoding `stream` from `at` seconds.
-    pub fn open(&self, stream: &Stream, at: f64) -> Result<Pipeline, PlayerError> {
+    /// Starts fetching `stream` from `at` seconds: the fetch task is spawned on the runtime
+    /// and writes into a new byte ring, whose reader comes back for the decoder. A
+    /// progressive seek asks for the file's length first (one HEAD).
+    pub async fn start(&self, stream: &Stream, at: f64) -> Started {
         let (prod, mut reader, cancel) = byte_ring(self.opts.byte_ring_bytes);
         reader.set_watchdog(self.opts.watchdog);
         let plan = &stream.plan;
-        let (mut fetch, ext, skip_secs) = match &plan.source {
+        let (fetch, ext, skip_secs) = match &plan.source {
             Source::Hls { playlist, .. } => {
                 let (k, seg_start) = playlist.locate(at).unwrap_or((0, 0.0));
                 let ext = if playlist.segments.get(k).is_some_and(|s| s.init.is_some()) {
@@ -237,9 +186,8 @@ impl Ctx {
                 // Progressive seeks start at the byte of the target at the stream's mean rate
                 // (CBR MP3): the decoder resyncs at the next frame.
                 let offset = match (at > 0.0, plan.info.duration_ms) {
-                    (true, Some(ms)) if ms > 0 => self
-                        .rt
-                        .block_on(content_length(&self.http, url))
+                    (true, Some(ms)) if ms > 0 => content_length(&self.http, url)
+                        .await
                         .map_or(0, |len| (len as f64 * at * 1000.0 / ms as f64) as u64),
                     _ => 0,
                 };
@@ -255,9 +203,45 @@ impl Ctx {
                 (self.rt.spawn(fetch::run_file(job, prod)), "mp3", skip)
             }
         };
+        Started {
+            fetch,
+            reader,
+            cancel,
+            ext,
+            skip_secs,
+        }
+    }
+}
+
+/// A fetch that has started, and the reader its decoder is opened on.
+pub(crate) struct Started {
+    pub fetch: JoinHandle<Result<(), PlayerError>>,
+    pub reader: crate::ring::ByteReader,
+    pub cancel: RingCancel,
+    /// The container, for the probe.
+    pub ext: &'static str,
+    /// Seconds to drop after the decoder's first sample (the target within its segment).
+    pub skip_secs: f64,
+}
+
+impl Started {
+    /// Opens the decoder (blocking: the probe reads from the ring). A fetch failure explains
+    /// an unreadable stream better than the probe does.
+    pub fn open(
+        self,
+        rt: &tokio::runtime::Runtime,
+        watchdog: std::time::Duration,
+    ) -> Result<Pipeline, PlayerError> {
+        let Started {
+            mut fetch,
+            reader,
+            cancel,
+            ext,
+            skip_secs,
+        } = self;
         match Decoder::open(reader, Some(ext)) {
             Ok(mut decoder) => {
-                decoder.set_watchdog(self.opts.watchdog);
+                decoder.set_watchdog(watchdog);
                 let rate = f64::from(decoder.format().rate);
                 decoder.skip_frames((skip_secs.max(0.0) * rate).round() as u64);
                 Ok(Pipeline {
@@ -267,16 +251,15 @@ impl Ctx {
                 })
             }
             Err(e) => {
-                // A fetch failure explains an unreadable stream better than the probe does;
-                // a fetch still running is told to stop first (nobody reads its ring now).
                 if cancel.timed_out() {
                     fetch.abort();
                     return Err(PlayerError::Stalled {
-                        secs: self.opts.watchdog.as_secs(),
+                        secs: watchdog.as_secs(),
                     });
                 }
+                // A fetch still running is told to stop first (nobody reads its ring now).
                 cancel.cancel();
-                let fetched = self.rt.block_on(async {
+                let fetched = rt.block_on(async {
                     tokio::time::timeout(std::time::Duration::from_secs(2), &mut fetch).await
                 });
                 fetch.abort();

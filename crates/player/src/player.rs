@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use scplay_core::Client;
 
 use crate::PlayerError;
-use crate::engine::{Cmd, Engine, Shared};
+use crate::engine::{Cmd, Engine, PlayerState, Shared};
 use crate::events::{PlayerEvent, StatsSnapshot};
 use crate::fetch::FetchCounters;
 use crate::options::PlayerOptions;
@@ -18,7 +18,7 @@ use crate::output::sink::{NullWriter, PipeWriter, Sink};
 use crate::output::wav::WavWriter;
 use crate::pipeline::Ctx;
 use crate::plan::Target;
-use crate::queue::{Queue, Repeat};
+use crate::queue::Repeat;
 
 /// A player with a play queue. Cheap commands, usable from sync and async code (nothing
 /// blocks but [`Player::wait`]); the work happens on its own threads.
@@ -42,6 +42,8 @@ use crate::queue::{Queue, Repeat};
 /// ```
 pub struct Player {
     tx: Sender<Cmd>,
+    /// The engine thread, woken after each command.
+    engine: std::thread::Thread,
     shared: Arc<Shared>,
     /// Commands sent so far.
     sent: std::sync::atomic::AtomicU64,
@@ -89,31 +91,21 @@ impl Player {
         let mut shared = Shared::new();
         shared.stats.fetch = counters.clone();
         let shared = Arc::new(shared);
-        let engine = Engine {
-            ctx: Ctx {
-                rt: rt.handle().clone(),
-                http,
-                client,
-                opts: opts.clone(),
-                counters,
-            },
-            _rt: rt,
-            volume: opts.volume,
-            paused: false,
-            sink,
-            shared: shared.clone(),
-            rx,
-            pending: None,
-            queue: Queue::default(),
-            preload: None,
-            deferred: Default::default(),
+        let ctx = Ctx {
+            rt: Arc::new(rt),
+            http,
+            client,
+            opts,
+            counters,
         };
+        let engine = Engine::new(ctx, sink, shared.clone(), rx);
         let thread = std::thread::Builder::new()
             .name("scplay-engine".into())
             .spawn(move || engine.run())
             .map_err(|e| PlayerError::Output(format!("cannot start the engine thread: {e}")))?;
         Ok(Self {
             tx,
+            engine: thread.thread().clone(),
             shared,
             sent: std::sync::atomic::AtomicU64::new(0),
             thread: Some(thread),
@@ -124,6 +116,7 @@ impl Player {
         self.sent.fetch_add(1, Ordering::AcqRel);
         // The engine only goes away when the player does.
         let _ = self.tx.send(cmd);
+        self.engine.unpark();
     }
 
     fn clear_error(&self) {
@@ -145,10 +138,24 @@ impl Player {
         self.play_all(vec![target]);
     }
 
+    /// Like [`Player::play`], starting `position` into the (first) track: the stream is
+    /// opened there, so the first media request already asks for the right segment (HLS)
+    /// or byte range (progressive).
+    pub fn play_at(&self, target: &str, position: Duration) -> Result<(), PlayerError> {
+        let target: Target = target.parse()?;
+        self.play_all_at(vec![target], position);
+        Ok(())
+    }
+
     /// Replaces the queue with `targets` and plays it from the first.
     pub fn play_all(&self, targets: Vec<Target>) {
+        self.play_all_at(targets, Duration::ZERO);
+    }
+
+    /// Replaces the queue with `targets` and plays it from `position` into the first track.
+    pub fn play_all_at(&self, targets: Vec<Target>, position: Duration) {
         self.clear_error();
-        self.send(Cmd::Play(targets));
+        self.send(Cmd::Play(targets, position.as_secs_f64()));
     }
 
     /// Adds a track, playlist URL or media URL at the end of the queue; an idle player
@@ -218,9 +225,15 @@ impl Player {
         self.send(Cmd::Seek(position.as_secs_f64()));
     }
 
-    /// Sets the volume, 0.0–1.0 (with a short ramp).
+    /// Sets the volume, 0.0–1.0 (with a short ramp); a value that is not a number is
+    /// ignored.
     pub fn set_volume(&self, volume: f32) {
         self.send(Cmd::Volume(volume));
+    }
+
+    /// What the engine is doing now.
+    pub fn state(&self) -> PlayerState {
+        self.shared.state()
     }
 
     /// The playback position.
@@ -271,10 +284,8 @@ impl Player {
 
     /// Like [`Player::wait`], giving up (with `Ok`) after `timeout`.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), PlayerError> {
-        let start = Instant::now();
-        while !self.is_idle() && start.elapsed() < timeout {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        // Sleeps until the engine says it is idle (no polling).
+        self.shared.wait_idle(timeout, || self.is_idle());
         match self.last_error() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -283,9 +294,11 @@ impl Player {
 }
 
 impl Drop for Player {
+    /// Stops playback and returns at once, whatever the network is doing: items still
+    /// loading are cancelled and end on their own.
     fn drop(&mut self) {
-        let _ = self.tx.send(Cmd::Stop);
         let _ = self.tx.send(Cmd::Shutdown);
+        self.engine.unpark();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

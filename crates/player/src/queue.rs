@@ -81,7 +81,6 @@ impl Queue {
     }
 
     /// Number of items.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.items.len()
     }

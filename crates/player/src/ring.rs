@@ -22,8 +22,10 @@ struct Shared {
     reader: Mutex<Option<Thread>>,
     /// The reader waited longer than its watchdog allows.
     timed_out: AtomicBool,
-    /// Woken when the reader made room.
+    /// Woken when the reader made room for what the producer waits to write.
     space: Notify,
+    /// Bytes of room the producer waits for (0: it does not wait).
+    wanted: std::sync::atomic::AtomicUsize,
     /// Set to make the reader return end-of-stream at once (stop, seek).
     cancelled: AtomicBool,
 }
@@ -76,6 +78,7 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
         reader: Mutex::new(None),
         timed_out: AtomicBool::new(false),
         space: Notify::new(),
+        wanted: std::sync::atomic::AtomicUsize::new(0),
         cancelled: AtomicBool::new(false),
     });
     (
@@ -109,10 +112,18 @@ impl ByteProducer {
                 self.wake_reader();
             }
             if !data.is_empty() {
-                // Wait for the reader; the timeout covers a wake-up that raced the check.
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(20), self.shared.space.notified())
-                        .await;
+                // Sleep until the reader has made room for a good part of the rest (a quarter
+                // of the ring at most), not after every read: one wake-up per burst.
+                let want = data.len().min(self.prod.capacity().get() / 4).max(1);
+                self.shared.wanted.store(want, Ordering::SeqCst);
+                if self.prod.vacant_len() < want && !self.is_cancelled() {
+                    // `notify_one` leaves a permit when it comes first, so no wake-up is lost;
+                    // the timeout is only a safety net.
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(1), self.shared.space.notified())
+                            .await;
+                }
+                self.shared.wanted.store(0, Ordering::SeqCst);
             }
         }
         Ok(())
@@ -174,7 +185,11 @@ impl Read for ByteReader {
             }
             let n = self.cons.pop_slice(buf);
             if n > 0 {
-                self.shared.space.notify_one();
+                let wanted = self.shared.wanted.load(Ordering::SeqCst);
+                if wanted > 0 && self.cons.vacant_len() >= wanted {
+                    self.shared.wanted.store(0, Ordering::SeqCst);
+                    self.shared.space.notify_one();
+                }
                 return Ok(n);
             }
             if !self.cons.write_is_held() {
@@ -182,15 +197,18 @@ impl Read for ByteReader {
                 let n = self.cons.pop_slice(buf);
                 return Ok(n);
             }
-            let waited = since.get_or_insert_with(|| {
+            let Some(waited) = since else {
+                // First wait: say which thread to wake, then look once more before sleeping
+                // (data written in between would otherwise wait for the timeout).
                 if let Ok(mut r) = self.shared.reader.lock() {
                     let me = std::thread::current();
                     if r.as_ref().is_none_or(|t| t.id() != me.id()) {
                         *r = Some(me);
                     }
                 }
-                Instant::now()
-            });
+                since = Some(Instant::now());
+                continue;
+            };
             if self.watchdog.is_some_and(|w| waited.elapsed() > w) {
                 self.shared.timed_out.store(true, Ordering::Release);
                 return Err(io::Error::new(
@@ -198,7 +216,8 @@ impl Read for ByteReader {
                     "no data within the watchdog's limit",
                 ));
             }
-            std::thread::park_timeout(Duration::from_millis(20));
+            // The producer wakes this thread when it writes; the timeout keeps the watchdog.
+            std::thread::park_timeout(Duration::from_millis(250));
         }
     }
 }

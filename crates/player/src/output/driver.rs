@@ -69,6 +69,7 @@ impl Running {
         match self {
             Running::Thread { handle, stop } => {
                 stop.store(true, Ordering::Release);
+                handle.thread().unpark();
                 match handle.join() {
                     Ok((w, cons, leftover)) => {
                         // Refutable only with the `cpal` feature.
@@ -222,7 +223,12 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) ->
         };
         if target == 0.0 && gain.is_silent(0.0) && status.paused.load(Ordering::Acquire) {
             let t = Instant::now();
-            std::thread::sleep(Duration::from_millis(5));
+            // Paused: sleep until resumed, flushed or stopped (each wakes this thread).
+            status.wake.writer_wait(Duration::from_millis(500), || {
+                stop.load(Ordering::Acquire)
+                    || !status.paused.load(Ordering::Acquire)
+                    || status.flush.load(Ordering::Acquire)
+            });
             // Real-time pacing resumes where it paused.
             started += t.elapsed();
             continue;
@@ -237,7 +243,9 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) ->
         let n = n - n % channels;
         if n == 0 {
             if status.input_done.load(Ordering::Acquire) && cons.is_empty() {
-                status.drained.store(true, Ordering::Release);
+                if !status.drained.swap(true, Ordering::AcqRel) {
+                    status.wake.wake_decoder();
+                }
             } else if !cons.write_is_held() {
                 break;
             } else if realtime && !status.paused.load(Ordering::Acquire) {
@@ -261,10 +269,24 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) ->
                     continue;
                 }
             }
+            // Until the engine has queued a good amount (it wakes this thread), or, in real
+            // time, until the audio would be late.
             let half = cons.capacity().get() / 2;
-            status
-                .wake
-                .writer_wait(Duration::from_millis(1), || cons.occupied_len() >= half);
+            let max = if realtime {
+                let due = Duration::from_secs_f64(frames as f64 / f64::from(format.rate));
+                due.saturating_sub(started.elapsed()) + Duration::from_millis(11)
+            } else if status.drained.load(Ordering::Acquire) {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_millis(20)
+            };
+            status.wake.writer_wait(max, || {
+                cons.occupied_len() >= half
+                    || stop.load(Ordering::Acquire)
+                    || status.flush.load(Ordering::Acquire)
+                    || (status.input_done.load(Ordering::Acquire)
+                        && !status.drained.load(Ordering::Acquire))
+            });
             continue;
         }
         status.wake.wake_decoder();
@@ -280,9 +302,13 @@ fn drain(mut writer: Box<dyn SampleWriter>, d: Drain, mut leftover: Vec<f32>) ->
         frames += f;
         status.frames_played.fetch_add(f, Ordering::AcqRel);
         if realtime {
+            // Paced like a sound card: sleep until this block is due (a stop wakes us).
             let due = Duration::from_secs_f64(frames as f64 / f64::from(format.rate));
-            if let Some(wait) = due.checked_sub(started.elapsed()) {
-                std::thread::sleep(wait);
+            while let Some(wait) = due.checked_sub(started.elapsed()) {
+                if stop.load(Ordering::Acquire) || wait < Duration::from_micros(200) {
+                    break;
+                }
+                std::thread::park_timeout(wait);
             }
         }
     }

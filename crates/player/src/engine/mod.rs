@@ -1,0 +1,990 @@
+//! The engine thread: it owns the queue, the output and the items being played, applies every
+//! command in one place ([`Engine::apply`]) and moves decoded audio, nothing else.
+//!
+//! ```text
+//!  Player ──Cmd──► engine thread ◄──JobMsg── item jobs (a thread each: resolve, open, decode)
+//!                    │  apply(cmd) · step(): job ring ─► convert ─► crossfade ─► PCM ring
+//!                    ▼
+//!                  Device (PCM ring → cpal callback | writer thread) · Timeline → events
+//! ```
+//!
+//! Nothing here waits on the network or on a ring: resolving, opening at a position,
+//! preloading and seeking are [`job::Job`]s, cancelled by dropping them. Between bursts of
+//! work the thread sleeps until a command, a job, the output or the clock wakes it, so a
+//! command takes effect within milliseconds in every [`PlayerState`].
+
+mod crossfade;
+mod device;
+mod job;
+mod shared;
+mod timeline;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::time::{Duration, Instant};
+
+use ringbuf::traits::{Consumer, Observer, Producer};
+
+use crate::PlayerError;
+use crate::convert::Converter;
+use crate::events::PlayerEvent;
+use crate::output::driver::SinkSlot;
+use crate::pipeline::Ctx;
+use crate::queue::Queue;
+use crossfade::Crossfader;
+use device::{Device, DeviceOpts, Reopened};
+use job::{Job, JobEvent, JobMsg, What};
+use timeline::{Entry, Mark, Timeline};
+
+pub use shared::PlayerState;
+pub(crate) use shared::{Cmd, Shared};
+
+/// Samples moved per conversion step.
+const SCRATCH: usize = 8192;
+
+pub(crate) struct Engine {
+    ctx: Ctx,
+    shared: Arc<Shared>,
+    cmds: Receiver<Cmd>,
+    reports: Receiver<JobMsg>,
+    report_tx: Sender<JobMsg>,
+    next_id: u64,
+    slot: SinkSlot,
+    dev: Option<Device>,
+    /// A session is on: something is loading, playing or paused (not idle).
+    active: bool,
+    queue: Queue,
+    volume: f32,
+    /// Paused by the user: carries over to the next session.
+    paused: bool,
+    paused_since: Option<Instant>,
+    /// The item whose audio goes into the output now (or is being loaded for it).
+    current: Option<Job>,
+    /// The item after it, loaded ahead.
+    preload: Option<Job>,
+    conv: Option<Converter>,
+    xfade: Crossfader,
+    timeline: Timeline,
+    /// Converted audio that did not fit into the output's ring yet.
+    pending: Vec<f32>,
+    scratch: Vec<f32>,
+    /// Where the next item loaded starts (`play_at`).
+    start_at: f64,
+    /// When the user asked for what is to be heard next (time to first audio).
+    asked: Option<Instant>,
+    /// Items passed over since audio last began, and whether the network failed one of them
+    /// (its error then stays the one `wait` reports).
+    tried: usize,
+    pass_network: bool,
+    /// Network failures in a row, by queue index (a growing pause before the next try).
+    failures: HashMap<usize, u32>,
+    /// The last item is in the output: play it out, then the queue has ended.
+    draining: bool,
+    shutdown: bool,
+    marks: Vec<Mark>,
+}
+
+impl Engine {
+    pub fn new(ctx: Ctx, slot: SinkSlot, shared: Arc<Shared>, cmds: Receiver<Cmd>) -> Self {
+        let (report_tx, reports) = std::sync::mpsc::channel();
+        let volume = ctx.opts.volume;
+        Self {
+            ctx,
+            shared,
+            cmds,
+            reports,
+            report_tx,
+            next_id: 0,
+            slot,
+            dev: None,
+            active: false,
+            queue: Queue::default(),
+            volume: if volume.is_finite() {
+                volume.clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
+            paused: false,
+            paused_since: None,
+            current: None,
+            preload: None,
+            conv: None,
+            xfade: Crossfader::new(0, 1),
+            timeline: Timeline::default(),
+            pending: Vec::new(),
+            scratch: vec![0.0; SCRATCH],
+            start_at: 0.0,
+            asked: None,
+            tried: 0,
+            pass_network: false,
+            failures: HashMap::new(),
+            draining: false,
+            shutdown: false,
+            marks: Vec::new(),
+        }
+    }
+
+    /// The engine thread's loop: commands, job reports, a step of work, then sleep.
+    pub fn run(mut self) {
+        while !self.shutdown {
+            loop {
+                match self.cmds.try_recv() {
+                    Ok(cmd) => {
+                        self.took(&cmd);
+                        self.apply(cmd);
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.shutdown = true;
+                        break;
+                    }
+                }
+                if self.shutdown {
+                    break;
+                }
+            }
+            if self.shutdown {
+                break;
+            }
+            while let Ok(m) = self.reports.try_recv() {
+                self.on_report(m);
+            }
+            self.step();
+            self.publish();
+            let wait = self.wait_time();
+            self.sleep(wait);
+        }
+        if self.active {
+            self.end_session(Some(PlayerEvent::Stopped));
+        }
+        self.publish();
+        // Jobs still ending hold the runtime until they are gone; otherwise it goes now,
+        // without waiting for a stalled request.
+        let Engine { ctx, .. } = self;
+        if let Ok(rt) = Arc::try_unwrap(ctx.rt) {
+            rt.shutdown_background();
+        }
+    }
+
+    /// Notes a command as taken (playing ones mark the engine busy first, so a waiter never
+    /// sees it taken while idle).
+    fn took(&self, cmd: &Cmd) {
+        if matches!(cmd, Cmd::Play(..) | Cmd::Enqueue(_) | Cmd::Jump(_)) {
+            self.shared.idle.store(false, Ordering::Release);
+        }
+        self.shared.handled.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Applies one command. Every command takes effect here, in every state.
+    fn apply(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Play(items, at) => {
+                self.queue.replace(items);
+                self.preload = None;
+                self.start_at = at.max(0.0);
+                self.restart();
+            }
+            Cmd::Enqueue(items) => {
+                self.queue.append(items);
+                if !self.active {
+                    self.start_at = 0.0;
+                    self.restart();
+                } else if self.draining && self.queue.current().is_some() {
+                    // Added while the last item plays out: they join it.
+                    self.draining = false;
+                    if let Some(d) = &self.dev {
+                        d.status.input_done.store(false, Ordering::Release);
+                        d.status.drained.store(false, Ordering::Release);
+                    }
+                }
+            }
+            Cmd::Jump(i) => {
+                if self.queue.jump(i) {
+                    self.start_at = 0.0;
+                    self.restart();
+                }
+            }
+            Cmd::Next => {
+                if !self.active {
+                    self.queue.advance(false);
+                    return;
+                }
+                if let Some(h) = self.heard_index() {
+                    self.queue.jump(h);
+                }
+                if self.queue.advance(false) {
+                    self.start_at = 0.0;
+                    self.restart();
+                } else {
+                    self.end_session(Some(PlayerEvent::Stopped));
+                }
+            }
+            Cmd::Previous => {
+                if !self.active {
+                    self.queue.back();
+                    return;
+                }
+                let pos = self.shared.position();
+                if let Some(h) = self.heard_index() {
+                    self.queue.jump(h);
+                }
+                if pos > 3.0 || !self.queue.back() {
+                    // Far enough in (or the first item): back to the start of this one.
+                    self.seek(0.0);
+                } else {
+                    self.start_at = 0.0;
+                    self.restart();
+                }
+            }
+            Cmd::ClearQueue => {
+                self.queue.clear();
+                self.preload = None;
+            }
+            Cmd::Repeat(r) => self.queue.set_repeat(r),
+            Cmd::Shuffle(s) => self.queue.set_shuffle(s),
+            Cmd::Pause | Cmd::Resume => self.set_paused(matches!(cmd, Cmd::Pause)),
+            Cmd::Volume(v) => {
+                if v.is_finite() {
+                    self.volume = v.clamp(0.0, 1.0);
+                    if let Some(d) = &self.dev {
+                        d.status
+                            .volume_bits
+                            .store(self.volume.to_bits(), Ordering::Release);
+                    }
+                }
+            }
+            Cmd::Seek(to) => {
+                if self.active {
+                    self.seek(to);
+                }
+            }
+            Cmd::Stop => {
+                if self.active {
+                    self.end_session(Some(PlayerEvent::Stopped));
+                }
+            }
+            Cmd::Shutdown => self.shutdown = true,
+        }
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        self.paused_since = paused.then(Instant::now);
+        if let Some(d) = self.dev.as_mut() {
+            if !paused {
+                d.released = false;
+            }
+            d.status.paused.store(paused, Ordering::Release);
+            d.status.wake.wake_writer();
+            if !paused
+                && !d.is_running()
+                && d.pushed > d.played()
+                && let Err(e) = d.start(&mut self.slot)
+            {
+                // A device released while paused: started still paused, so it ramps in.
+                self.output_failed(e);
+                return;
+            }
+        }
+        if self.active {
+            self.emit(if paused {
+                PlayerEvent::Paused
+            } else {
+                PlayerEvent::Resumed
+            });
+        }
+    }
+
+    /// The queue index being heard (or, before anything is, being loaded).
+    fn heard_index(&self) -> Option<usize> {
+        self.timeline
+            .heard()
+            .map(|h| h.index)
+            .or_else(|| self.current.as_ref().map(|j| j.index))
+    }
+
+    /// (Re)starts playing the queue's current item: what was queued in the output goes.
+    fn restart(&mut self) {
+        if self.timeline.heard().is_some() {
+            self.shared.item_finished();
+        }
+        self.current = None;
+        self.flush_output();
+        self.active = true;
+        self.asked = Some(Instant::now());
+        if let Some(d) = self.dev.as_mut() {
+            d.underruns_seen = d.status.underruns.load(Ordering::Acquire);
+            d.starved_at = None;
+        }
+    }
+
+    /// Drops what is queued for the output (a jump, a seek).
+    fn flush_output(&mut self) {
+        self.conv = None;
+        self.pending.clear();
+        self.xfade.clear();
+        self.timeline.clear();
+        self.draining = false;
+        if let Some(d) = self.dev.as_mut() {
+            d.flush();
+        }
+    }
+
+    /// Seeks the item being heard (or loaded) to `to` seconds: a job opens its stream there.
+    fn seek(&mut self, to: f64) {
+        let to = if to.is_finite() { to.max(0.0) } else { 0.0 };
+        let heard = self
+            .timeline
+            .heard()
+            .map(|h| (h.index, h.stream.clone(), true));
+        let target = heard.or_else(|| {
+            let j = self.current.as_ref()?;
+            Some((j.index, j.stream.clone()?, j.continues))
+        });
+        let Some((index, stream, continues)) = target else {
+            // Still resolving: the load starts there instead.
+            if self.current.is_some() {
+                self.current = None;
+                self.start_at = to;
+            }
+            self.shared.set_position(to);
+            self.emit(PlayerEvent::Seeked(to));
+            return;
+        };
+        let to = match stream.duration {
+            Some(d) => to.min(d),
+            None => to,
+        };
+        self.queue.jump(index);
+        self.flush_output();
+        self.current = self.spawn(index, What::Open(stream), to, continues);
+        self.shared.set_position(to);
+        self.emit(PlayerEvent::Seeked(to));
+    }
+
+    fn spawn(&mut self, index: usize, what: What, at: f64, continues: bool) -> Option<Job> {
+        let delay = match (&what, self.failures.get(&index)) {
+            (What::Load(_), Some(&n)) if n > 0 => crate::fetch::backoff(n.min(6) + 2, None),
+            _ => Duration::ZERO,
+        };
+        self.next_id += 1;
+        let report = (self.report_tx.clone(), std::thread::current());
+        match Job::spawn(&self.ctx, self.next_id, index, what, at, delay, report) {
+            Ok(mut j) => {
+                j.continues = continues;
+                Some(j)
+            }
+            Err(e) => {
+                self.item_failed(e, true, true);
+                self.end_session(None);
+                None
+            }
+        }
+    }
+
+    fn on_report(&mut self, m: JobMsg) {
+        for job in [self.current.as_mut(), self.preload.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if job.id == m.id {
+                if let Some(ev) = job.take(m.event) {
+                    job.inbox.push_back(ev);
+                }
+                return;
+            }
+        }
+        // A report from a cancelled job: dropped.
+    }
+
+    /// A step of work: the output's health, the current item, audio into the output,
+    /// preloading, and what the output has played.
+    fn step(&mut self) {
+        for _ in 0..8 {
+            if !self.active {
+                return;
+            }
+            self.tick_device();
+            if !self.active {
+                return;
+            }
+            if self.current.is_none() && !self.draining {
+                self.start_current();
+            }
+            let before = self.current.as_ref().map(|j| j.id);
+            self.handle_current();
+            if !self.active {
+                return;
+            }
+            self.pump();
+            self.finish_item();
+            if !self.active {
+                return;
+            }
+            self.maybe_preload();
+            self.report();
+            self.check_drained();
+            if self.current.as_ref().map(|j| j.id) == before {
+                break;
+            }
+        }
+    }
+
+    /// Loads the queue's current item (or takes it from the preload).
+    fn start_current(&mut self) {
+        let Some((index, target)) = self.queue.current().map(|(i, t)| (i, t.clone())) else {
+            self.queue_end();
+            return;
+        };
+        if let Some(p) = self.preload.take()
+            && p.index == index
+            && self.start_at == 0.0
+        {
+            self.current = Some(p);
+            return;
+        }
+        self.emit(PlayerEvent::Loading(Default::default()));
+        let at = std::mem::take(&mut self.start_at);
+        self.current = self.spawn(index, What::Load(target), at, false);
+    }
+
+    /// Acts on the current job's reports (a playlist, a skip, a failure before audio).
+    fn handle_current(&mut self) {
+        let Some(job) = self.current.as_mut() else {
+            return;
+        };
+        let Some(ev) = job.inbox.pop_front() else {
+            return;
+        };
+        let (index, start) = (job.index, job.start);
+        self.current = None;
+        match ev {
+            JobEvent::Playlist(tracks) => {
+                self.queue.expand(index, tracks);
+                self.start_at = start;
+            }
+            JobEvent::Skip(info, e) => {
+                self.emit(PlayerEvent::Skipped {
+                    index,
+                    info,
+                    reason: e.to_string(),
+                });
+                self.passed_over(index, e, false);
+            }
+            JobEvent::Failed(e) => self.passed_over(index, e, true),
+            JobEvent::Ready { .. } | JobEvent::Ended { .. } => {}
+        }
+    }
+
+    /// An item that gave no audio: the queue goes on, unless a whole pass gave none.
+    fn passed_over(&mut self, index: usize, e: PlayerError, announce: bool) {
+        if !e.is_not_playable() {
+            *self.failures.entry(index).or_default() += 1;
+        }
+        self.tried += 1;
+        if announce {
+            self.emit(PlayerEvent::Error(e.to_string()));
+        }
+        self.shared.item_finished();
+        // The error `wait` reports: the network's over "not playable" within a pass.
+        if !self.pass_network || !e.is_not_playable() {
+            self.pass_network |= !e.is_not_playable();
+            self.shared.set_error(e);
+        }
+        if self.tried >= self.queue.len().max(1) || !self.queue.advance(false) {
+            // The end of the queue, or a whole pass without audio (repeat or not).
+            self.queue_end();
+        }
+    }
+
+    /// Moves the current item's audio into the output: converted, crossfaded, as much as
+    /// fits.
+    fn pump(&mut self) {
+        let Some(job) = self.current.as_mut() else {
+            return;
+        };
+        let Some(ready) = job.ready.as_mut() else {
+            return;
+        };
+        if self.dev.is_none() {
+            let opts = DeviceOpts {
+                ring_secs: self.ctx.opts.pcm_ring.as_secs_f64(),
+                ramp: self.ctx.opts.ramp,
+                realtime: self.ctx.opts.realtime,
+            };
+            match Device::new(&self.slot, ready.format, self.volume, self.paused, opts) {
+                Ok(d) => {
+                    let frames =
+                        (self.ctx.opts.crossfade.as_secs_f64() * f64::from(d.format.rate)) as usize;
+                    self.xfade = Crossfader::new(frames, d.format.channels);
+                    self.dev = Some(d);
+                }
+                Err(e) => {
+                    self.output_failed(e);
+                    return;
+                }
+            }
+        }
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
+        if !dev.can_push() {
+            return;
+        }
+        let out_ch = usize::from(dev.format.channels.max(1));
+        // What did not fit before goes first.
+        if !dev.push_pending(&mut self.pending) {
+            return;
+        }
+        if !job.begun {
+            job.begun = true;
+            match Converter::new(ready.format, dev.format) {
+                Ok(c) => self.conv = c,
+                Err(e) => {
+                    job.ended = Some((Err(e), 0));
+                    ready.ring.clear();
+                    return;
+                }
+            }
+            self.xfade.next_item();
+            self.timeline.queue(Entry {
+                index: job.index,
+                stream: ready.stream.clone(),
+                start: job.start,
+                base: dev.pushed,
+                announced: job.continues,
+            });
+            if !job.continues {
+                self.shared
+                    .emit(PlayerEvent::Loading(ready.stream.plan.info.clone()));
+            }
+            if !dev.is_running() {
+                self.shared.emit(PlayerEvent::Buffering { percent: 0 });
+            }
+            self.tried = 0;
+            self.pass_network = false;
+        }
+        let in_ch = usize::from(ready.format.channels.max(1));
+        let mut took = false;
+        loop {
+            let moved = if self.conv.is_none() && self.xfade.is_off() {
+                // The common case: straight from the item's ring into the output's.
+                let (a, b) = ready.ring.as_slices();
+                let mut n = dev.pcm.push_slice(a);
+                if n == a.len() {
+                    n += dev.pcm.push_slice(b);
+                }
+                ready.ring.skip(n);
+                dev.pushed += (n / out_ch) as u64;
+                n
+            } else {
+                let room = dev.pcm.vacant_len();
+                let take = ready
+                    .ring
+                    .occupied_len()
+                    .min(self.scratch.len())
+                    .min(room.max(in_ch));
+                let take = take - take % in_ch;
+                let n = ready.ring.pop_slice(&mut self.scratch[..take]);
+                if n > 0 {
+                    let data = &self.scratch[..n];
+                    let converted = match self.conv.as_mut().map(|c| c.push(data)) {
+                        Some(Ok(out)) => out,
+                        Some(Err(e)) => {
+                            job.ended = Some((Err(e), 0));
+                            ready.ring.clear();
+                            return;
+                        }
+                        None => data,
+                    };
+                    self.xfade.push(converted, &mut self.pending);
+                    dev.push_pending(&mut self.pending);
+                }
+                n
+            };
+            took |= moved > 0;
+            if moved == 0 || !self.pending.is_empty() || dev.pcm.is_full() {
+                break;
+            }
+        }
+        if took {
+            job.taken();
+        }
+        if dev.pcm.occupied_len() * 2 >= dev.pcm.capacity().get() {
+            dev.status.wake.wake_writer();
+        }
+        if !dev.is_running() && dev.pushed > dev.played() {
+            match dev.start(&mut self.slot) {
+                Ok(()) if dev.is_running() => self.emit(PlayerEvent::Buffering { percent: 100 }),
+                Ok(()) => {}
+                Err(e) => self.output_failed(e),
+            }
+        }
+    }
+
+    /// The current item is over once its job ended and its audio is in the output.
+    fn finish_item(&mut self) {
+        let Some(job) = self.current.as_mut() else {
+            return;
+        };
+        if !job.done() || !self.pending.is_empty() || (!job.begun && job.ready.is_some()) {
+            return;
+        }
+        // The resampler's tail, if any.
+        if let Some(c) = self.conv.as_mut()
+            && let Ok(tail) = c.finish()
+        {
+            self.xfade.push(tail, &mut self.pending);
+        }
+        self.conv = None;
+        let (result, skipped) = job.ended.take().unwrap_or((Ok(()), 0));
+        let index = job.index;
+        self.current = None;
+        self.shared
+            .stats
+            .packets_skipped
+            .fetch_add(skipped, Ordering::Relaxed);
+        let more = match result {
+            Ok(()) => {
+                self.failures.remove(&index);
+                self.queue.advance(true)
+            }
+            Err(e) => {
+                // What was decoded still plays; the queue goes on.
+                if !e.is_not_playable() {
+                    *self.failures.entry(index).or_default() += 1;
+                }
+                self.item_failed(e, true, false);
+                self.queue.advance(false)
+            }
+        };
+        if !more {
+            self.queue_end();
+        }
+    }
+
+    /// Loads the next item ahead once the current one is near its end or fully fetched.
+    fn maybe_preload(&mut self) {
+        // Between items (the current one just ended) the preload is about to be taken.
+        if self.current.is_none() {
+            return;
+        }
+        let next = self.queue.peek_next(true);
+        if let Some(p) = &self.preload {
+            if Some(p.index) == next {
+                return;
+            }
+            self.preload = None; // the queue changed: another item is next now
+        }
+        let Some(job) = self.current.as_ref() else {
+            return;
+        };
+        let Some(ready) = job.ready.as_ref() else {
+            return;
+        };
+        let near_end = job.fetched()
+            || ready.stream.duration.is_some_and(|d| {
+                d - job.decoded_secs() <= self.ctx.opts.preload_before.as_secs_f64()
+            });
+        if !near_end {
+            return;
+        }
+        let Some(next) = next else {
+            return;
+        };
+        let Some(target) = self.queue.target(next).cloned() else {
+            return;
+        };
+        self.preload = self.spawn(next, What::Load(target), 0.0, false);
+    }
+
+    /// Publishes what the output has played: track changes as they are heard, positions,
+    /// underruns.
+    fn report(&mut self) {
+        let Some(dev) = self.dev.as_ref() else {
+            return;
+        };
+        let played = dev.played();
+        let rate = dev.format.rate;
+        let interval = self.ctx.opts.position_interval.as_secs_f64();
+        let mut marks = std::mem::take(&mut self.marks);
+        self.timeline.advance(played, rate, interval, &mut marks);
+        if let Some(pos) = self.timeline.position(played, rate) {
+            self.shared.set_position(pos);
+        }
+        for m in marks.drain(..) {
+            match m {
+                Mark::Ended(e) => {
+                    self.emit(PlayerEvent::EndOfTrack(e.stream.plan.info.clone()));
+                    self.shared.item_finished();
+                }
+                Mark::Changed(e) => {
+                    if let Some(asked) = self.asked.take() {
+                        let us = asked.elapsed().as_micros().max(1) as u64;
+                        self.shared
+                            .stats
+                            .first_audio_us
+                            .store(us, Ordering::Release);
+                    }
+                    let plan = &e.stream.plan;
+                    self.emit(PlayerEvent::TrackChanged {
+                        index: e.index,
+                        info: plan.info.clone(),
+                        preview: plan.preview,
+                    });
+                    self.emit(PlayerEvent::Playing {
+                        info: plan.info.clone(),
+                        preview: plan.preview,
+                        kind: plan.kind.clone(),
+                    });
+                }
+                Mark::Position(p) => self.emit(PlayerEvent::Position(p)),
+            }
+        }
+        self.marks = marks;
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
+        let underruns = dev.status.underruns.load(Ordering::Acquire);
+        let event = if underruns > dev.underruns_seen && !self.paused {
+            dev.underruns_seen = underruns;
+            dev.starved_at = Some(played);
+            Some(0)
+        } else if dev.starved_at.is_some_and(|at| played > at) {
+            // Audio flows again after an underrun.
+            dev.starved_at = None;
+            Some(100)
+        } else {
+            None
+        };
+        match event {
+            Some(0) => {
+                self.emit(PlayerEvent::Underrun);
+                self.emit(PlayerEvent::Buffering { percent: 0 });
+            }
+            Some(percent) => self.emit(PlayerEvent::Buffering { percent }),
+            None => {}
+        }
+    }
+
+    /// The output's health: a failure starts a recovery, a due attempt reopens it, a long
+    /// pause hands the device back.
+    fn tick_device(&mut self) {
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
+        if dev.status.failed.load(Ordering::Acquire) && !dev.is_recovering() {
+            dev.failed(&mut self.slot);
+            self.emit(PlayerEvent::DeviceLost(
+                "the audio output failed; reopening it".into(),
+            ));
+        }
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
+        if dev.is_recovering() {
+            match dev.try_reopen(&mut self.slot) {
+                Reopened::NotYet => {}
+                Reopened::Same => self.emit(PlayerEvent::DeviceRestored),
+                Reopened::NewFormat => {
+                    self.emit(PlayerEvent::DeviceRestored);
+                    self.reformat();
+                }
+            }
+            return;
+        }
+        if let (Some(limit), Some(since)) = (self.ctx.opts.release_after_pause, self.paused_since)
+            && since.elapsed() >= limit
+            && dev.is_running()
+            && dev.release(&mut self.slot)
+        {
+            // What was queued could not be kept: decode again from the position.
+            self.reformat();
+        }
+    }
+
+    /// The output's ring is new (another format, or lost): decode again from the position.
+    fn reformat(&mut self) {
+        let Some(dev) = self.dev.as_ref() else {
+            return;
+        };
+        let frames = (self.ctx.opts.crossfade.as_secs_f64() * f64::from(dev.format.rate)) as usize;
+        self.xfade = Crossfader::new(frames, dev.format.channels);
+        let pos = self.shared.position();
+        self.seek(pos);
+    }
+
+    /// After the last item: once its audio is in the output, let it play out, then end.
+    fn check_drained(&mut self) {
+        if !self.draining {
+            return;
+        }
+        let Some(dev) = self.dev.as_mut() else {
+            self.end_session(Some(PlayerEvent::QueueEnded));
+            return;
+        };
+        if !dev.can_push() {
+            return;
+        }
+        if !self.xfade.is_off() {
+            self.xfade.finish(&mut self.pending);
+        }
+        if !dev.push_pending(&mut self.pending) {
+            return;
+        }
+        if dev.pushed > dev.played()
+            && !dev.is_running()
+            && let Err(e) = dev.start(&mut self.slot)
+        {
+            self.output_failed(e);
+            return;
+        }
+        dev.status.input_done.store(true, Ordering::Release);
+        dev.status.wake.wake_writer();
+        let nothing_left = !dev.is_running() && dev.pcm.is_empty() && !dev.is_recovering();
+        if dev.status.drained.load(Ordering::Acquire) || (nothing_left && !dev.released) {
+            self.report();
+            self.end_session(Some(PlayerEvent::QueueEnded));
+        }
+    }
+
+    /// No next item: play out what is queued (or end now when nothing is).
+    fn queue_end(&mut self) {
+        self.current = None;
+        self.preload = None;
+        if self.dev.is_some() {
+            self.draining = true;
+        } else {
+            self.end_session(Some(PlayerEvent::QueueEnded));
+        }
+    }
+
+    /// Records a failed item (the error is what `wait` reports); `ended` when it never
+    /// reached the output (one that did ends when it is heard out).
+    fn item_failed(&self, e: PlayerError, announce: bool, ended: bool) {
+        if announce {
+            self.emit(PlayerEvent::Error(e.to_string()));
+        }
+        self.shared.set_error(e);
+        if ended {
+            self.shared.item_finished();
+        }
+    }
+
+    /// The output could not start: playback ends.
+    fn output_failed(&mut self, e: PlayerError) {
+        self.item_failed(e, true, false);
+        self.end_session(None);
+    }
+
+    /// Ends the session: jobs cancelled, the output closed (what is queued dropped unless
+    /// the queue played to its end), then `ended_by` is announced.
+    fn end_session(&mut self, ended_by: Option<PlayerEvent>) {
+        self.current = None;
+        self.preload = None;
+        self.conv = None;
+        self.pending.clear();
+        self.xfade.clear();
+        self.draining = false;
+        self.tried = 0;
+        self.pass_network = false;
+        let played = matches!(ended_by, Some(PlayerEvent::QueueEnded));
+        if let Some(h) = self.timeline.take_heard() {
+            if played {
+                self.shared
+                    .emit(PlayerEvent::EndOfTrack(h.stream.plan.info.clone()));
+            }
+            self.shared.item_finished();
+        }
+        if let Some(dev) = self.dev.take() {
+            let (underruns, silence) = dev.close(&mut self.slot, played);
+            let stats = &self.shared.stats;
+            stats.underruns.fetch_add(underruns, Ordering::Relaxed);
+            stats.silence_frames.fetch_add(silence, Ordering::Relaxed);
+        }
+        self.active = false;
+        self.shared.go_idle(ended_by);
+    }
+
+    fn state(&self) -> PlayerState {
+        if !self.active {
+            PlayerState::Idle
+        } else if self.dev.as_ref().is_some_and(Device::is_recovering) {
+            PlayerState::Recovering
+        } else if self.paused {
+            PlayerState::Paused
+        } else if self.timeline.heard().is_some_and(|h| h.announced) {
+            PlayerState::Playing
+        } else {
+            PlayerState::Loading
+        }
+    }
+
+    /// Announces `e`, with the state it leaves the engine in published first (whoever sees
+    /// the event sees that state).
+    fn emit(&self, e: PlayerEvent) {
+        self.publish();
+        self.shared.emit(e);
+    }
+
+    fn publish(&self) {
+        self.shared.set_state(self.state());
+        if !self.active {
+            self.shared.set_idle();
+        }
+    }
+
+    /// How long to sleep: until a command, a job or the output wakes the thread, or until
+    /// the output's ring is half played, a recovery attempt is due or a pause is long.
+    fn wait_time(&self) -> Duration {
+        const IDLE: Duration = Duration::from_secs(3600);
+        if !self.active {
+            return IDLE;
+        }
+        let mut wait = self
+            .ctx
+            .opts
+            .position_interval
+            .max(Duration::from_millis(20));
+        let now = Instant::now();
+        if let Some(dev) = &self.dev {
+            if let Some(due) = dev.recovery_due() {
+                wait = wait.min(due.saturating_duration_since(now));
+            }
+            if dev.is_flushing() {
+                return Duration::from_millis(2);
+            }
+            if let (Some(limit), Some(since)) =
+                (self.ctx.opts.release_after_pause, self.paused_since)
+            {
+                wait = wait.min((since + limit).saturating_duration_since(now));
+            }
+            if dev.is_running() && !self.paused {
+                // Wake up when the ring is half played (an unpaced writer wakes us sooner).
+                let ch = usize::from(dev.format.channels.max(1));
+                let queued = dev.pcm.occupied_len() / ch;
+                let half = dev.pcm.capacity().get() / ch / 2;
+                let secs = queued.saturating_sub(half) as f64 / f64::from(dev.format.rate.max(1));
+                wait = wait.min(Duration::from_secs_f64(secs).max(Duration::from_millis(5)));
+            }
+        }
+        wait
+    }
+
+    fn sleep(&self, wait: Duration) {
+        if wait.is_zero() {
+            return;
+        }
+        if let Some(j) = &self.current
+            && j.ready.as_ref().is_some_and(|r| r.ring.is_empty())
+        {
+            j.want();
+        }
+        match &self.dev {
+            Some(d) => d.status.wake.decoder_wait(wait, || false),
+            None => std::thread::park_timeout(wait),
+        }
+    }
+}
