@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example compare                          # all tables
 //! cargo run --release --example compare -- --runs 9 --cpu-runs 5
+//! cargo run --release --example compare -- --realtime-only --realtime-secs 60
 //! ```
 //!
 //! Without ffmpeg on the PATH the scplay columns are still measured and the ffmpeg ones say
@@ -13,7 +14,10 @@
 //! playing the 60-minute track (and the 3-minute one) unpaced as raw f32 to a pipe into
 //! /dev/null: scplay's player with its pipe sink (what `play --sink pipe` runs) against
 //! `ffmpeg -i URL -f f32le -`; "decode only" is scplay's decoder over the same encode in
-//! memory, for an hour of audio.
+//! memory, for an hour of audio. Real-time cost (`--realtime-secs`, 30 by default, 0 skips
+//! it): CPU per audio hour and wake-ups per second (context switches of every thread, from
+//! `/proc`) of the 60-minute track played in real time to a null output, against
+//! `ffmpeg -re … -f null -`.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -82,6 +86,47 @@ fn measured(mut cmd: Command) -> Option<(f64, u64)> {
     child.wait().ok()?.success().then_some((cpu, peak))
 }
 
+/// CPU seconds (user + system) and context switches (voluntary + not, every thread) of a
+/// running process, from `/proc`.
+fn cost_now(pid: u32) -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?;
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(status) = std::fs::read_to_string(task.ok()?.path().join("status")) else {
+            continue; // a thread that ended in between
+        };
+        switches += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Some((ticks / 100.0, switches))
+}
+
+/// Real-time playback's cost: CPU seconds per audio hour and wake-ups (context switches) per
+/// second of a command playing in real time, measured over `secs` after `warmup`.
+fn realtime_cost(mut cmd: Command, warmup: Duration, secs: Duration) -> Option<(f64, f64)> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(warmup);
+    let before = cost_now(child.id());
+    let t = Instant::now();
+    std::thread::sleep(secs);
+    let after = cost_now(child.id());
+    let elapsed = t.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    let ((c0, w0), (c1, w1)) = (before?, after?);
+    Some(((c1 - c0) / elapsed * 3600.0, (w1 - w0) as f64 / elapsed))
+}
+
 fn ffmpeg_pipe(url: &str) -> Command {
     let mut c = Command::new("ffmpeg");
     c.args([
@@ -122,6 +167,19 @@ fn main() {
         }
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--play-realtime") {
+        // Child mode: play a URL in real time to the null sink (what `play --sink null
+        // --realtime` runs: paced like a sound card).
+        let url = args.get(i + 1).cloned().unwrap_or_default();
+        let opts = PlayerOptions {
+            realtime: true,
+            ..PlayerOptions::default()
+        };
+        let player = Player::new(None, Sink::Null, opts).unwrap_or_else(|e| panic!("{e}"));
+        player.play(&url).unwrap_or_else(|e| panic!("{e}"));
+        let _ = player.wait();
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--play-pipe") {
         // Child mode: play a URL as raw f32 to stdout as fast as possible (as
         // `play --sink pipe` does).
@@ -146,6 +204,7 @@ fn main() {
             .unwrap_or(default)
     };
     let runs = flag("--runs", 7);
+    let realtime_secs = flag("--realtime-secs", 30);
     let cpu_runs = flag("--cpu-runs", 3).max(1);
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let emu: Emulator = rt
@@ -169,6 +228,50 @@ fn main() {
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
+    if realtime_secs > 0 {
+        println!(
+            "60-minute AAC track in real time to a null output, measured over {realtime_secs} s after 3 s"
+        );
+        println!(
+            "{:<10} {:>22} {:>22}",
+            "", "CPU per audio hour", "wake-ups per second"
+        );
+        let url = emu.sign_cdn_path(
+            &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_HOUR),
+            Duration::from_secs(3600),
+        );
+        let mut ours = Command::new(std::env::current_exe().unwrap_or_default());
+        ours.args(["--play-realtime", &url]);
+        let mut cmds = vec![("scplay", ours)];
+        if have_ffmpeg {
+            let mut c = Command::new("ffmpeg");
+            c.args([
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-re",
+                "-i",
+                &url,
+                "-f",
+                "null",
+                "-",
+            ]);
+            cmds.push(("ffmpeg -re", c));
+        }
+        for (name, cmd) in cmds {
+            let secs = Duration::from_secs(realtime_secs as u64);
+            match realtime_cost(cmd, Duration::from_secs(3), secs) {
+                Some((cpu, wakeups)) => {
+                    println!("{name:<10} {:>22} {wakeups:>22.1}", format!("{cpu:.1} s"))
+                }
+                None => println!("{name:<10} {:>22} {:>22}", "n/a", "n/a"),
+            }
+        }
+    }
+    if args.iter().any(|a| a == "--realtime-only") {
+        return;
+    }
+    println!();
     println!(
         "stream: AAC-LC 160 kbit/s fMP4 HLS, direct playlist URL on loopback; {runs} alternating runs, medians"
     );
