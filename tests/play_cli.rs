@@ -126,6 +126,22 @@ async fn failures_exit_with_their_codes() {
         play(&emu, &["--sink", "null", &catalog::TRACK_DRM.to_string()])
     });
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // Repeating a queue where nothing plays ends after one pass (it used to ask forever).
+    let (blocked, drm) = (
+        catalog::TRACK_BLOCKED.to_string(),
+        catalog::TRACK_DRM.to_string(),
+    );
+    emu.clear_requests();
+    let o = tokio::task::block_in_place(|| {
+        play(&emu, &["--sink", "null", "--repeat", "all", &blocked, &drm])
+    });
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let api = emu
+        .requests()
+        .iter()
+        .filter(|r| r.origin == Origin::Api)
+        .count();
+    assert!(api <= 12, "{api} API requests for one pass over two items");
     let o = tokio::task::block_in_place(|| {
         Command::new(play_bin())
             .args([
