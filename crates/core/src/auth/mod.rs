@@ -4,5 +4,6 @@
 
 pub mod authorization_code;
 pub(crate) mod grant;
+pub mod loopback;
 pub mod pkce;
 pub(crate) mod tokens;
