@@ -79,7 +79,8 @@ impl Config {
     /// error: `retry.max_attempts` attempts of at most `timeout` each, and a wait of at most
     /// `retry.max_delay` between two attempts. A token endpoint that accepts the connection and
     /// never answers ends in [`crate::Error::Network`] within this time, and every lock held
-    /// for the grant is released then.
+    /// for the grant is released then. (Waiting for another process sharing the token store
+    /// to finish its own renewal comes on top: that process is bounded the same way.)
     pub fn give_up_time(&self) -> Duration {
         let attempts = self.retry.max_attempts.max(1);
         self.timeout
