@@ -175,8 +175,7 @@ async fn a_caller_cancelled_after_the_rotation_loses_nothing() {
     // The server rotates at once and answers 2 s later; the caller is dropped as soon as
     // the rotation has happened (as a `select!` or a timeout would drop it).
     token_fault(&emu, FaultKind::ResponseLatency(Duration::from_secs(2)), 1);
-    let call = client.me();
-    tokio::pin!(call);
+    let mut call = Box::pin(client.me());
     let deadline = Instant::now() + Duration::from_secs(5);
     while emu.grants().refresh_token == 0 {
         assert!(
