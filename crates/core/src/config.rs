@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// How failed requests are retried.
+/// How failed requests are retried: API calls and token grants alike (a refresh only when
+/// the endpoint refused it unprocessed, 429 or 503, since a refresh token is single-use).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included. Default 4.
@@ -60,7 +61,8 @@ pub struct Config {
     pub web_base: reqwest::Url,
     /// `User-Agent` of every request. Default `scplay/<version>`.
     pub user_agent: String,
-    /// Whole-request timeout (uploads excepted). Default 30 s.
+    /// Whole-request timeout of one attempt, from connecting to the last byte of the body:
+    /// API calls (uploads excepted), token grants, sign-out, oEmbed. Default 30 s.
     pub timeout: Duration,
     /// Connect timeout. Default 10 s.
     pub connect_timeout: Duration,
@@ -70,4 +72,19 @@ pub struct Config {
     pub refresh_margin: Duration,
     /// Largest JSON response accepted, in bytes. Default 16 MiB.
     pub max_response_bytes: usize,
+}
+
+impl Config {
+    /// The longest one token grant or one API attempt sequence can take before it ends in an
+    /// error: `retry.max_attempts` attempts of at most `timeout` each, and a wait of at most
+    /// `retry.max_delay` between two attempts. A token endpoint that accepts the connection and
+    /// never answers ends in [`crate::Error::Network`] within this time, and every lock held
+    /// for the grant is released then. (Waiting for another process sharing the token store
+    /// to finish its own renewal comes on top: that process is bounded the same way.)
+    pub fn give_up_time(&self) -> Duration {
+        let attempts = self.retry.max_attempts.max(1);
+        self.timeout
+            .saturating_mul(attempts)
+            .saturating_add(self.retry.max_delay.saturating_mul(attempts - 1))
+    }
 }

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::models::Timestamp;
 
 /// The body of an API error, in either of the service's shapes (`{code, message, errors, …}`
-/// or OAuth's `{error, error_description}`), or its raw text when it is not JSON.
+/// or OAuth's `{error, error_description}`), or its raw text when it is not JSON. Query strings
+/// of URLs quoted in it are cut off ([`Error`]'s rule).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorBody {
     /// `code`, when present.
@@ -29,7 +30,7 @@ impl ErrorBody {
     /// Parses an error body; never fails.
     pub fn parse(text: &str) -> Self {
         let mut b = ErrorBody {
-            text: text.chars().take(1024).collect(),
+            text: redact(&text.chars().take(1024).collect::<String>()),
             ..Self::default()
         };
         if let Ok(Value::Object(v)) = serde_json::from_str::<Value>(text) {
@@ -42,16 +43,16 @@ impl ErrorBody {
                 .or_else(|| v.get("error"))
                 .and_then(Value::as_str)
                 .filter(|m| !m.is_empty())
-                .map(str::to_string);
-            b.status = v.get("status").and_then(Value::as_str).map(str::to_string);
-            b.link = v.get("link").and_then(Value::as_str).map(str::to_string);
+                .map(redact);
+            b.status = v.get("status").and_then(Value::as_str).map(redact);
+            b.link = v.get("link").and_then(Value::as_str).map(redact);
             b.errors = v
                 .get("errors")
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
                         .filter_map(|e| e.get("error_message").and_then(Value::as_str))
-                        .map(str::to_string)
+                        .map(redact)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -70,7 +71,9 @@ impl ErrorBody {
 }
 
 /// Everything that can go wrong. URLs in errors never carry their query (which can hold a
-/// `secret_token`), and no variant ever holds a token, secret, code or verifier.
+/// `secret_token` or a CDN signature): not the request's URL, and not a URL quoted in a
+/// response body or a decoder message either. No variant ever holds a token, secret, code or
+/// verifier.
 ///
 /// Common fields: `url` is the request's URL without its query; `body` is the parsed error
 /// body ([`ErrorBody`]).
@@ -141,6 +144,11 @@ pub enum Error {
         error: String,
         description: Option<String>,
     },
+    /// A user-only endpoint (`/me…`, likes, follows, comments, uploads, playlist writes)
+    /// refused (401/403) the app's own client-credentials token: sign a user in first. No
+    /// token was refreshed or fetched for it.
+    #[error("{url} needs a signed-in user; the app's own token cannot act for one")]
+    NeedsUser { url: String, status: u16 },
     /// There is no usable user token: run the authorization-code flow (for example the
     /// `login` example) again.
     #[error("not signed in: {0}")]
@@ -201,7 +209,10 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         matches!(
             self,
-            Error::Unauthorized { .. } | Error::OAuth { .. } | Error::NotSignedIn(_)
+            Error::Unauthorized { .. }
+                | Error::OAuth { .. }
+                | Error::NotSignedIn(_)
+                | Error::NeedsUser { .. }
         )
     }
 
@@ -219,9 +230,20 @@ impl Error {
             Error::ServerError { .. } => 500,
             Error::Unavailable { .. } => 503,
             Error::GatewayTimeout { .. } => 504,
-            Error::Status { status, .. } | Error::OAuth { status, .. } => *status,
+            Error::Status { status, .. }
+            | Error::OAuth { status, .. }
+            | Error::NeedsUser { status, .. } => *status,
             _ => return None,
         })
+    }
+
+    /// A body that is not what the API documents: `message` (a decoder's, which may quote the
+    /// offending value) is redacted like every other error text.
+    pub(crate) fn decode(url: &str, message: impl std::fmt::Display) -> Self {
+        Error::Decode {
+            url: strip_query(url),
+            message: redact(&message.to_string()),
+        }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
@@ -295,10 +317,37 @@ pub(crate) fn strip_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or("").to_string()
 }
 
+/// `text` with the query cut off every URL or path in it (`https://cdn/x.mp3?Signature=…` →
+/// `https://cdn/x.mp3`, JSON-escaped `https:\/\/…` too), and off any other word whose `?` is
+/// followed by a `key=value`.
+pub(crate) fn redact(text: &str) -> String {
+    let delim =
+        |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '(' | ')');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(|c: char| !delim(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(delim).unwrap_or(rest.len());
+        let word = &rest[..end];
+        let cut = word.find(['?', '#']).filter(|&q| {
+            word.contains("://")
+                || word.contains(":\\/\\/")
+                || word.starts_with('/')
+                || word[q..].contains('=')
+        });
+        out.push_str(cut.map_or(word, |q| &word[..q]));
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -343,5 +392,41 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("https://cdn/x.mp3") && !text.contains("Signature"));
         assert!(text.contains("Access Denied"));
+    }
+
+    #[test]
+    fn error_texts_never_carry_query_strings() {
+        let signed = "https://cdn.example/x.mp3?Policy=p0l1cy&Signature=s1gn&Key-Pair-Id=k3y";
+        let json = format!(
+            r#"{{"code":403,"message":"expired: {signed}","errors":[{{"error_message":"see <{signed}>"}}],"link":"{signed}"}}"#
+        );
+        let escaped = r#"{"error":"x","url":"https:\/\/cdn\/y?Signature=s1gn"}"#;
+        let texts = [
+            Error::from_status(StatusCode::FORBIDDEN, signed, &json, None),
+            Error::from_status(StatusCode::BAD_GATEWAY, signed, escaped, None),
+            Error::from_status(
+                StatusCode::BAD_REQUEST,
+                "https://api/tracks",
+                "try /tracks/1?secret_token=s-s3cr3t again",
+                None,
+            ),
+            Error::decode(
+                signed,
+                serde_json::from_str::<u64>(&format!("\"{signed}\"")).unwrap_err(),
+            ),
+        ];
+        for e in texts {
+            for shown in [e.to_string(), format!("{e:?}")] {
+                for secret in ["p0l1cy", "s1gn", "k3y", "s3cr3t"] {
+                    assert!(!shown.contains(secret), "{secret} in {shown}");
+                }
+            }
+        }
+        // What is not a query stays as it was.
+        assert_eq!(redact("why? no = here"), "why? no = here");
+        assert_eq!(
+            redact("at https://cdn/x.mp3?a=b, then (/p?q=1)"),
+            "at https://cdn/x.mp3 then (/p)"
+        );
     }
 }

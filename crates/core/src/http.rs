@@ -10,8 +10,9 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::debug;
 
-use crate::error::strip_query;
+use crate::error::{redact, strip_query};
 use crate::origin::same_origin;
+use crate::token::TokenKind;
 use crate::{Client, Error, Result};
 
 /// A request body, rebuilt for every attempt.
@@ -30,6 +31,9 @@ pub(crate) struct Req {
     pub body: Body,
     /// Leave the whole-request timeout off (uploads).
     pub no_timeout: bool,
+    /// Only a user token may call it (`/me…`, likes, follows, comments, uploads, playlist
+    /// writes): a 401/403 to the app's own token is [`Error::NeedsUser`], not a refresh.
+    pub needs_user: bool,
 }
 
 impl Req {
@@ -40,7 +44,14 @@ impl Req {
             query: Vec::new(),
             body: Body::None,
             no_timeout: false,
+            needs_user: false,
         }
+    }
+
+    /// Marks the request as one only a signed-in user may make.
+    pub fn user_only(mut self) -> Self {
+        self.needs_user = true;
+        self
     }
 
     pub fn query(mut self, k: &str, v: impl ToString) -> Self {
@@ -94,7 +105,7 @@ pub(crate) fn network(url: &str, e: &reqwest::Error) -> Error {
     // A connect failure means nothing was sent: safe to repeat.
     Error::Network {
         url: strip_query(url),
-        message: without_url(e),
+        message: redact(&without_url(e)),
         retryable: e.is_connect(),
     }
 }
@@ -129,7 +140,8 @@ impl Client {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let token = self.inner.tokens.access_token().await?;
+            let access = self.inner.tokens.access_token().await?;
+            let token = access.secret;
             let mut rb: RequestBuilder = self
                 .inner
                 .http
@@ -174,6 +186,16 @@ impl Client {
             if status.is_success() || status.is_redirection() {
                 return Ok(resp);
             }
+            if req.needs_user
+                && access.kind == TokenKind::App
+                && matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            {
+                // No refresh can turn the app's own token into a user's.
+                return Err(Error::NeedsUser {
+                    url: shown,
+                    status: status.as_u16(),
+                });
+            }
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 self.inner.tokens.rejected(&token).await?;
@@ -200,9 +222,11 @@ impl Client {
                     (t.unix() - crate::token::now_unix()).max(0) as u64 + 1,
                 )),
                 Error::Unavailable { .. } => Some(cfg.retry.backoff(attempt)),
-                Error::Status { status: 502, .. } => Some(cfg.retry.backoff(attempt)),
-                // A 504 may mean the request was processed: repeat only what is idempotent.
-                Error::GatewayTimeout { .. } if idempotent(&req.method) => {
+                // A 502 or 504 may mean the request was processed: repeat only what is
+                // idempotent (a POST could create a second comment, playlist or upload).
+                Error::Status { status: 502, .. } | Error::GatewayTimeout { .. }
+                    if idempotent(&req.method) =>
+                {
                     Some(cfg.retry.backoff(attempt))
                 }
                 _ => None,
@@ -239,10 +263,7 @@ impl Client {
     pub(crate) async fn decode<T: DeserializeOwned>(&self, resp: Response) -> Result<T> {
         let url = strip_query(resp.url().as_str());
         let bytes = read_limited(resp, self.inner.config.max_response_bytes).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            url,
-            message: e.to_string(),
-        })
+        serde_json::from_slice(&bytes).map_err(|e| Error::decode(&url, e))
     }
 
     /// Sends a request whose success has no body worth reading.

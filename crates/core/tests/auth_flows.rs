@@ -18,8 +18,8 @@ async fn client_credentials_are_fetched_once_and_reused() {
     assert_eq!(emu.grants().client_credentials, 1);
     let token = client.token().await.unwrap().unwrap();
     assert_eq!(token.kind, TokenKind::App);
-    // Client-credentials tokens have no user.
-    assert!(matches!(client.me().await, Err(Error::Unauthorized { .. })));
+    // Client-credentials tokens have no user: a typed error, no refresh spent on it.
+    assert!(matches!(client.me().await, Err(Error::NeedsUser { .. })));
     // The secret went by HTTP Basic: the token endpoint saw an Authorization header.
     assert!(
         emu.requests()

@@ -253,3 +253,37 @@ async fn a_dropped_connection_on_a_get_is_retried() {
     let u = client.user(1001).await.unwrap();
     assert_eq!(u.username.as_deref(), Some("lena-tide"));
 }
+
+#[tokio::test]
+async fn a_502_is_retried_for_a_get_but_never_for_a_post() {
+    let emu = emulator().await;
+    let client = user_client(&emu).await;
+    let count = |method: &str, path: &str| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path == path)
+            .count()
+    };
+    // A POST that met a 502 may have been carried out: repeating it could make a second
+    // playlist (or comment, or upload).
+    emu.add_fault(
+        Fault::on("/playlists", FaultKind::Status(502))
+            .at(Origin::Api)
+            .times(1),
+    );
+    let draft = scplay_core::PlaylistDraft {
+        title: Some("once".into()),
+        ..Default::default()
+    };
+    let err = client.create_playlist(&draft).await.unwrap_err();
+    assert_eq!(err.status(), Some(502), "{err}");
+    assert_eq!(count("POST", "/playlists"), 1, "the POST was not repeated");
+    // A GET is safe to repeat.
+    emu.add_fault(
+        Fault::on("/tracks/soundcloud:tracks:2001", FaultKind::Status(502))
+            .at(Origin::Api)
+            .times(1),
+    );
+    client.track(2001).await.unwrap();
+    assert_eq!(count("GET", "/tracks/soundcloud:tracks:2001"), 2);
+}

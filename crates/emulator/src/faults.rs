@@ -1,5 +1,6 @@
-//! Fault injection: latency, bandwidth, error statuses, 429s, dropped connections, stalls and
-//! corrupted bytes, on whichever requests a [`Fault`] matches.
+//! Fault injection: latency, bandwidth, error statuses, 429s and 503s with `Retry-After`,
+//! dropped connections, stalls, corrupted bytes, and answers delayed or lost after the request
+//! was carried out, on whichever requests a [`Fault`] matches.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,16 +13,30 @@ use futures_util::StreamExt;
 use crate::log::Origin;
 
 /// What a fault does to a matching request.
+///
+/// An endpoint that accepts the connection and never answers is `Latency` with a duration
+/// longer than the test (the request is not handled meanwhile).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
     /// Wait this long before handling the request.
     Latency(Duration),
+    /// Handle the request (a grant is carried out: a code used, a refresh token rotated),
+    /// then wait this long before answering.
+    ResponseLatency(Duration),
+    /// Handle the request, then close the connection without sending a byte of the answer:
+    /// the request took effect but the client never learns its result.
+    DropResponse,
     /// Send the response body at most this many bytes per second.
     Bandwidth(u64),
     /// Answer with this status and a short plain-text body instead of handling the request.
     Status(u16),
     /// Answer 429 with `Retry-After: secs` instead of handling the request.
     TooManyRequests {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Answer 503 with `Retry-After: secs` instead of handling the request.
+    Unavailable {
         /// The `Retry-After` value, in seconds.
         retry_after_secs: u64,
     },
@@ -146,17 +161,43 @@ pub async fn before(kinds: &[FaultKind]) -> Option<Response> {
                 return Some((status, format!("{} {reason}", status.as_u16())).into_response());
             }
             FaultKind::TooManyRequests { retry_after_secs } => {
-                let mut r =
-                    (StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests").into_response();
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                return Some(r);
+                return Some(refusal(StatusCode::TOO_MANY_REQUESTS, *retry_after_secs));
+            }
+            FaultKind::Unavailable { retry_after_secs } => {
+                return Some(refusal(StatusCode::SERVICE_UNAVAILABLE, *retry_after_secs));
             }
             _ => {}
         }
     }
     None
+}
+
+/// A refusal with `Retry-After`, its body the status line's text.
+fn refusal(status: StatusCode, retry_after_secs: u64) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let mut r = (status, format!("{} {reason}", status.as_u16())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// Applies the faults that act once the request was handled: waits for `ResponseLatency`.
+pub async fn handled(kinds: &[FaultKind]) {
+    for k in kinds {
+        if let FaultKind::ResponseLatency(d) = k {
+            tokio::time::sleep(*d).await;
+        }
+    }
+}
+
+/// A response whose body fails before its first byte: the server aborts the connection
+/// without writing the (still buffered) status line and headers.
+fn dropped() -> Response {
+    let fail = futures_util::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::other("answer dropped by fault"))
+    });
+    Response::new(Body::from_stream(fail))
 }
 
 struct BodyFaults {
@@ -166,8 +207,12 @@ struct BodyFaults {
     corrupt: Option<(u64, u64)>,
 }
 
-/// Rewrites the response body for the body faults (bandwidth, drop, stall, corrupt).
+/// Rewrites the response body for the body faults (bandwidth, drop, stall, corrupt), or
+/// replaces the whole answer by a dropped connection (`DropResponse`).
 pub fn after(kinds: &[FaultKind], resp: Response) -> Response {
+    if kinds.contains(&FaultKind::DropResponse) {
+        return dropped();
+    }
     let mut f = BodyFaults {
         bandwidth: None,
         drop_after: None,

@@ -96,7 +96,11 @@ async fn record(
     let kinds = shared.faults.take(origin, &path);
     let resp = match faults::before(&kinds).await {
         Some(r) => r,
-        None => next.run(req).await,
+        None => {
+            let resp = next.run(req).await;
+            faults::handled(&kinds).await;
+            resp
+        }
     };
     shared.log.push(LoggedRequest {
         origin,

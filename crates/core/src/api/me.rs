@@ -1,4 +1,5 @@
-//! `/me…`: the signed-in user (needs a user token).
+//! `/me…`: the signed-in user (needs a user token: with the app's own token these calls end in
+//! [`Error::NeedsUser`](crate::Error::NeedsUser), with no token refreshed for them).
 
 use reqwest::Method;
 
@@ -10,7 +11,7 @@ use crate::{Client, Error, Result, UserUrn};
 
 impl Client {
     fn me_req(&self, path: &str) -> Result<Req> {
-        Ok(Req::new(Method::GET, self.api_url(path)?))
+        Ok(Req::new(Method::GET, self.api_url(path)?).user_only())
     }
 
     fn me_items<T: serde::de::DeserializeOwned + Send + 'static>(
@@ -97,13 +98,13 @@ impl Client {
     /// `PUT /me/followings/{user_urn}`: follows `user` (422 when, e.g., the limit is reached).
     pub async fn follow(&self, user: impl Into<UserUrn>) -> Result<()> {
         let url = self.api_url(&format!("/me/followings/{}", user.into()))?;
-        self.empty(Req::new(Method::PUT, url)).await
+        self.empty(Req::new(Method::PUT, url).user_only()).await
     }
 
     /// `DELETE /me/followings/{user_urn}`: unfollows `user`.
     pub async fn unfollow(&self, user: impl Into<UserUrn>) -> Result<()> {
         let url = self.api_url(&format!("/me/followings/{}", user.into()))?;
-        self.empty(Req::new(Method::DELETE, url)).await
+        self.empty(Req::new(Method::DELETE, url).user_only()).await
     }
 
     /// `GET /me/followers`.

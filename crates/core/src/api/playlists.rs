@@ -31,7 +31,9 @@ impl Client {
         if draft.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
             return Err(Error::InvalidArgument("a playlist needs a title".into()));
         }
-        let req = Req::new(Method::POST, self.api_url("/playlists")?).json(draft.to_json());
+        let req = Req::new(Method::POST, self.api_url("/playlists")?)
+            .user_only()
+            .json(draft.to_json());
         self.json(req).await
     }
 
@@ -43,16 +45,20 @@ impl Client {
         draft: &PlaylistDraft,
     ) -> Result<Playlist> {
         let req = Req::new(Method::PUT, self.api_url(&playlist_path(playlist.into()))?)
+            .user_only()
             .json(draft.to_json());
         self.json(req).await
     }
 
     /// `DELETE /playlists/{playlist_urn}`.
     pub async fn delete_playlist(&self, playlist: impl Into<PlaylistUrn>) -> Result<()> {
-        self.empty(Req::new(
-            Method::DELETE,
-            self.api_url(&playlist_path(playlist.into()))?,
-        ))
+        self.empty(
+            Req::new(
+                Method::DELETE,
+                self.api_url(&playlist_path(playlist.into()))?,
+            )
+            .user_only(),
+        )
         .await
     }
 

@@ -4,7 +4,6 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::strip_query;
 use crate::http::{Req, network, read_limited};
 use crate::models::{Playlist, Track, User};
 use crate::origin::on_origin;
@@ -67,10 +66,7 @@ impl Client {
         // refuse anything off the API origin before sending the token there.
         let target = on_origin(location.as_str(), &self.config().api_base)?;
         let v: Value = self.json(Req::new(Method::GET, target)).await?;
-        let decode = |e: serde_json::Error| Error::Decode {
-            url: strip_query(location.as_str()),
-            message: e.to_string(),
-        };
+        let decode = |e: serde_json::Error| Error::decode(location.as_str(), e);
         match v.get("kind").and_then(Value::as_str) {
             Some("track") => Ok(Resource::Track(Box::new(
                 serde_json::from_value(v).map_err(decode)?,
@@ -81,10 +77,10 @@ impl Client {
             Some("playlist") => Ok(Resource::Playlist(Box::new(
                 serde_json::from_value(v).map_err(decode)?,
             ))),
-            other => Err(Error::Decode {
-                url: strip_query(location.as_str()),
-                message: format!("unknown resource kind {other:?}"),
-            }),
+            other => Err(Error::decode(
+                location.as_str(),
+                format!("unknown resource kind {other:?}"),
+            )),
         }
     }
 
@@ -131,9 +127,6 @@ impl Client {
                 None,
             ));
         }
-        serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            url: endpoint.to_string(),
-            message: e.to_string(),
-        })
+        serde_json::from_slice(&body).map_err(|e| Error::decode(endpoint.as_str(), e))
     }
 }

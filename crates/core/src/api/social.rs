@@ -8,7 +8,7 @@ use crate::{Client, PlaylistUrn, Result, TrackUrn};
 impl Client {
     async fn toggle(&self, method: Method, path: String) -> Result<()> {
         let url = self.api_url(&path)?;
-        self.empty(Req::new(method, url)).await
+        self.empty(Req::new(method, url).user_only()).await
     }
 
     /// `POST /likes/tracks/{track_urn}` (can answer the spam-warning 429).

@@ -18,7 +18,12 @@ impl Client {
         tail: &str,
         secret_token: Option<&str>,
     ) -> Result<Req> {
+        // Reads are public; every write (update, delete, storefront, comment) acts for a user.
+        let writes = method != Method::GET;
         let mut req = Req::new(method, self.api_url(&format!("/tracks/{track}{tail}"))?);
+        if writes {
+            req = req.user_only();
+        }
         if let Some(s) = secret_token {
             req = req.query("secret_token", s);
         }

@@ -112,7 +112,7 @@ impl Client {
         };
         let text = upload.fields.form_fields();
         let progress = upload.progress.clone();
-        let mut req = Req::new(Method::POST, self.api_url("/tracks")?);
+        let mut req = Req::new(Method::POST, self.api_url("/tracks")?).user_only();
         req.no_timeout = true;
         req.body = Body::Multipart(Box::new(move || {
             let mut form = Form::new();

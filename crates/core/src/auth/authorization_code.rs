@@ -11,15 +11,9 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
-use std::time::Duration;
-
 use reqwest::Url;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tracing::debug;
 
 use super::pkce::{Pkce, random_string};
-use crate::origin::is_loopback;
 use crate::{Client, Error, Result, Secret, Token};
 
 /// One sign-in attempt: the URL to open, and the secrets to finish it with. Its `Debug`
@@ -27,9 +21,9 @@ use crate::{Client, Error, Result, Secret, Token};
 #[derive(Clone)]
 pub struct AuthorizationRequest {
     url: Url,
-    state: Secret,
+    pub(super) state: Secret,
     verifier: Secret,
-    redirect_uri: String,
+    pub(super) redirect_uri: String,
 }
 
 impl std::fmt::Debug for AuthorizationRequest {
@@ -40,11 +34,6 @@ impl std::fmt::Debug for AuthorizationRequest {
             .finish_non_exhaustive()
     }
 }
-
-const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>scplay</title>\
-<body style=\"font-family:sans-serif\"><h1>Signed in</h1><p>You can close this tab.</p>";
-const FAIL_PAGE: &str = "<!doctype html><meta charset=utf-8><title>scplay</title>\
-<body style=\"font-family:sans-serif\"><h1>Sign-in failed</h1><p>Return to the app for details.</p>";
 
 impl Client {
     /// Starts a sign-in: a fresh PKCE verifier, an S256 challenge and a random `state`.
@@ -101,7 +90,13 @@ impl AuthorizationRequest {
         self.finish(client, &url).await
     }
 
-    async fn finish(&self, client: &Client, url: &Url) -> Result<Token> {
+    /// Whether a redirect `url` carries this sign-in's `state` (anything else is not ours).
+    pub(super) fn is_for_me(&self, url: &Url) -> bool {
+        url.query_pairs()
+            .any(|(k, v)| k == "state" && v.as_ref() == self.state.expose())
+    }
+
+    pub(super) async fn finish(&self, client: &Client, url: &Url) -> Result<Token> {
         let mut code = None;
         let mut state = None;
         let mut error = None;
@@ -127,80 +122,18 @@ impl AuthorizationRequest {
         let token = client
             .inner
             .tokens
-            .app
+            .app()
             .exchange(&code, &self.verifier, &self.redirect_uri)
             .await?;
         client.inner.tokens.install(token.clone()).await?;
         Ok(token)
     }
-
-    /// Listens on the loopback redirect URI (`http://127.0.0.1:PORT/path`, bound to 127.0.0.1
-    /// only) for one callback, shows a "you can close this tab" page, and finishes the
-    /// sign-in. Gives up after `timeout`.
-    pub async fn listen(&self, client: &Client, timeout: Duration) -> Result<Token> {
-        let redirect = Url::parse(&self.redirect_uri)
-            .map_err(|e| Error::Config(format!("redirect_uri: {e}")))?;
-        if redirect.scheme() != "http" || !is_loopback(&redirect) {
-            return Err(Error::Config(
-                "the loopback listener needs an http://127.0.0.1:PORT/… redirect URI; paste the redirect URL instead".into(),
-            ));
-        }
-        let port = redirect.port().unwrap_or(80);
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
-            Error::io(
-                format!("listening on 127.0.0.1:{port} for the sign-in redirect"),
-                e,
-            )
-        })?;
-        let path = redirect.path().to_string();
-        let wait = async {
-            loop {
-                let (mut sock, _) = listener
-                    .accept()
-                    .await
-                    .map_err(|e| Error::io("accepting the sign-in redirect", e))?;
-                let mut buf = vec![0u8; 8192];
-                let mut n = 0;
-                // Read the request head (bounded).
-                while n < buf.len() {
-                    let read = sock.read(&mut buf[n..]).await.unwrap_or(0);
-                    if read == 0 {
-                        break;
-                    }
-                    n += read;
-                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
-                let Ok(url) = redirect.join(&target) else {
-                    continue;
-                };
-                if url.path() != path {
-                    let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                    continue;
-                }
-                debug!("sign-in redirect received");
-                let result = self.finish(client, &url).await;
-                let page = if result.is_ok() { DONE_PAGE } else { FAIL_PAGE };
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                    page.len()
-                );
-                let _ = sock.write_all(resp.as_bytes()).await;
-                return result;
-            }
-        };
-        tokio::time::timeout(timeout, wait)
-            .await
-            .map_err(|_| Error::SignIn(format!("no sign-in within {} s", timeout.as_secs())))?
-    }
 }
 
 impl Client {
     /// Signs out: invalidates the session of the current token at SoundCloud and forgets the
-    /// token locally (even if SoundCloud says the session was already invalid).
+    /// token locally (even if SoundCloud says the session was already invalid). The request is
+    /// bounded by [`Config::timeout`](crate::Config::timeout); when it fails, the token is kept.
     pub async fn sign_out(&self) -> Result<()> {
         let Some(token) = self.inner.tokens.current().await? else {
             return Ok(());
@@ -214,6 +147,7 @@ impl Client {
             .inner
             .http
             .post(url.clone())
+            .timeout(self.config().timeout)
             .json(&serde_json::json!({ "access_token": token.access_token.expose() }))
             .send()
             .await
@@ -223,8 +157,15 @@ impl Client {
         if status.is_success() || status.as_u16() == 401 {
             Ok(())
         } else {
-            let text = resp.text().await.unwrap_or_default();
-            Err(Error::from_status(status, url.as_str(), &text, None))
+            let text = crate::http::read_limited(resp, 64 * 1024)
+                .await
+                .unwrap_or_default();
+            Err(Error::from_status(
+                status,
+                url.as_str(),
+                &String::from_utf8_lossy(&text),
+                None,
+            ))
         }
     }
 

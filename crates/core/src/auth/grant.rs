@@ -1,10 +1,15 @@
 //! Calls to the token endpoint: client credentials (HTTP Basic only), refresh, code exchange.
+//! Every attempt is bounded by [`Config::timeout`](crate::Config::timeout) and retried per
+//! the client's [`RetryPolicy`].
+
+use std::time::Duration;
 
 use reqwest::Url;
 use serde::Deserialize;
 use tracing::debug;
 
-use crate::error::strip_query;
+use crate::config::RetryPolicy;
+use crate::error::{redact, strip_query};
 use crate::http::{network, read_limited};
 use crate::token::{TokenKind, TokenResponse};
 use crate::{Error, Result, Secret, Token};
@@ -16,6 +21,10 @@ pub(crate) struct AppAuth {
     pub client_secret: Option<Secret>,
     pub token_url: Url,
     pub http: reqwest::Client,
+    /// Whole-request timeout of one attempt.
+    pub timeout: Duration,
+    /// Attempts and waits between them.
+    pub retry: RetryPolicy,
 }
 
 #[derive(Deserialize, Default)]
@@ -40,6 +49,7 @@ impl AppAuth {
             .http
             .post(self.token_url.clone())
             .header(reqwest::header::ACCEPT, "application/json; charset=utf-8")
+            .timeout(self.timeout)
             .form(form);
         if basic {
             rb = rb.basic_auth(&self.client_id, Some(self.secret()?.expose()));
@@ -56,14 +66,12 @@ impl AppAuth {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .map(std::time::Duration::from_secs);
+            .and_then(|v| v.trim().parse().ok())
+            .map(Duration::from_secs);
         let body = read_limited(resp, 64 * 1024).await?;
         if status.is_success() {
-            let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                url,
-                message: format!("token response: {e}"),
-            })?;
+            let t: TokenResponse = serde_json::from_slice(&body)
+                .map_err(|e| Error::decode(&url, format!("token response: {e}")))?;
             return Ok(t.into_token(kind, &self.client_id));
         }
         if status.as_u16() == 429 || status.is_server_error() {
@@ -80,14 +88,15 @@ impl AppAuth {
             error: e
                 .error
                 .or(e.message)
+                .map(|m| redact(&m))
                 .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-            description: e.error_description,
+            description: e.error_description.map(|d| redact(&d)),
         })
     }
 
-    /// `post`, tried again (up to 4 attempts, 0.5 s doubling, `Retry-After` honoured up to
-    /// 30 s) when the endpoint refused before processing (429, 503) or, with `any_failure`,
-    /// on any transient failure: a lost response, a 5xx, a cut-off body.
+    /// `post`, tried again per the retry policy (`Retry-After` honoured up to its
+    /// `max_delay`) when the endpoint refused before processing (429, 503) or, with
+    /// `any_failure`, on any transient failure: a lost or late response, a 5xx, a cut-off body.
     async fn post_retrying(
         &self,
         form: &[(&str, &str)],
@@ -102,22 +111,22 @@ impl AppAuth {
                 Ok(t) => return Ok(t),
                 Err(e) => e,
             };
-            let refused = matches!(e, Error::RateLimited { .. } | Error::Unavailable { .. });
+            let refused = refused_unprocessed(&e);
             let transient = refused
                 || matches!(
                     e,
                     Error::Decode { .. } | Error::ServerError { .. } | Error::Network { .. }
                 )
                 || e.is_retryable();
-            if attempt >= 4 || !(refused || (any_failure && transient)) {
+            if attempt >= self.retry.max_attempts || !(refused || (any_failure && transient)) {
                 return Err(e);
             }
-            let backoff = std::time::Duration::from_millis(500 << (attempt - 1));
+            let backoff = self.retry.backoff(attempt);
             let wait = match &e {
                 Error::RateLimited {
                     retry_after: Some(d),
                     ..
-                } if *d <= std::time::Duration::from_secs(30) => (*d).max(backoff),
+                } if *d <= self.retry.max_delay => (*d).max(backoff),
                 Error::RateLimited {
                     retry_after: Some(_),
                     ..
@@ -142,7 +151,8 @@ impl AppAuth {
     }
 
     /// Spends `refresh` (single use) for a new pair. Tried again only when the endpoint
-    /// refused it unprocessed (429, 503): after a lost response the token may be spent.
+    /// refused it unprocessed ([`refused_unprocessed`]): after a lost or late response the
+    /// token may be spent.
     pub async fn refresh(&self, refresh: &Secret, kind: TokenKind) -> Result<Token> {
         let secret = self.secret()?.clone();
         self.post_retrying(
@@ -181,4 +191,18 @@ impl AppAuth {
         )
         .await
     }
+}
+
+/// Whether the token endpoint refused a request without carrying it out: a 429 or 503, or a
+/// connection that was never made. A refresh token sent in such a request is still unspent.
+pub(crate) fn refused_unprocessed(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::RateLimited { .. }
+            | Error::Unavailable { .. }
+            | Error::Network {
+                retryable: true,
+                ..
+            }
+    )
 }

@@ -1,22 +1,73 @@
 //! The one token mechanism every flow feeds: the current token, refreshed shortly before
 //! expiry and once on a 401, by exactly one task at a time (single flight), with the new pair
 //! persisted before the new access token is used, and a refresh token never sent twice.
+//!
+//! The rules for a token endpoint that misbehaves:
+//!
+//! - **Renewals run in a task of their own.** The task holds the in-process mutex and the
+//!   store's cross-process lock, obtains the pair and saves it. A caller whose future is
+//!   dropped (a timeout, `select!`) only stops waiting: a rotation the server carried out is
+//!   still saved, and the next caller gets the new pair.
+//! - **A refusal is not a spend.** A 429, a 503 or a connection never made leaves the refresh
+//!   token unspent: it is kept for a later try and the error returned (or, while the access
+//!   token has not expired yet, that token is used). Only an answer that may mean the token
+//!   was consumed (`invalid_grant`, a lost or late answer, a 5xx other than 503) retires it.
+//! - **A pair that cannot be saved is kept.** When saving a new pair fails (a read-only or
+//!   full card), the pair stays in memory and is used; a `warn!` (without secrets) says so,
+//!   and the save is tried again (at most every [`SAVE_RETRY`], and before the next renewal,
+//!   which then spends the new refresh token, not the stale one on disk). Only
+//!   [`Tokens::install`] (an explicit sign-in or `set_token`) also returns the save's error.
+//! - **Every grant attempt is bounded** by the client's timeout and retry policy, so the locks
+//!   are released within [`crate::Config::give_up_time`].
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tracing::{debug, warn};
 
-use super::grant::AppAuth;
+use super::grant::{AppAuth, refused_unprocessed};
 use crate::config::Config;
 use crate::store::TokenStore;
-use crate::token::TokenKind;
+use crate::token::{TokenKind, now_unix};
 use crate::{Error, Result, Secret, Token};
 
+/// How long after a failed save the fast path tries saving again.
+pub(crate) const SAVE_RETRY: Duration = Duration::from_secs(30);
+
+/// An access token to send, and whom it acts for.
+pub(crate) struct Access {
+    pub secret: Secret,
+    pub kind: TokenKind,
+}
+
+impl Access {
+    fn of(t: &Token) -> Self {
+        Self {
+            secret: t.access_token.clone(),
+            kind: t.kind,
+        }
+    }
+}
+
+/// What the in-process mutex guards.
+#[derive(Default)]
+struct Held {
+    token: Option<Token>,
+    /// `token` could not be saved: memory is ahead of the store.
+    unsaved: bool,
+    /// When the fast path may try that save again.
+    next_save_try: Option<Instant>,
+}
+
 pub(crate) struct Tokens {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Arc<dyn TokenStore>,
-    current: Mutex<Option<Token>>,
-    pub(crate) app: AppAuth,
+    held: Arc<Mutex<Held>>,
+    app: AppAuth,
     margin: i64,
 }
 
@@ -32,66 +83,114 @@ impl Tokens {
             .join("oauth/token")
             .unwrap_or_else(|_| config.auth_base.clone());
         Self {
-            store,
-            current: Mutex::new(None),
-            app: AppAuth {
-                client_id: config.client_id.clone(),
-                client_secret: secret,
-                token_url,
-                http,
-            },
-            margin: config.refresh_margin.as_secs() as i64,
+            inner: Arc::new(Inner {
+                store,
+                held: Arc::new(Mutex::new(Held::default())),
+                app: AppAuth {
+                    client_id: config.client_id.clone(),
+                    client_secret: secret,
+                    token_url,
+                    http,
+                    timeout: config.timeout,
+                    retry: config.retry.clone(),
+                },
+                margin: config.refresh_margin.as_secs() as i64,
+            }),
         }
     }
 
+    /// The token endpoint's calls.
+    pub fn app(&self) -> &AppAuth {
+        &self.inner.app
+    }
+
     /// A valid access token: the cached one, else the store's, else a refreshed or new one.
-    pub async fn access_token(&self) -> Result<Secret> {
-        let mut cur = self.current.lock().await;
-        if let Some(t) = cur.as_ref().filter(|t| t.is_fresh(self.margin)) {
-            return Ok(t.access_token.clone());
+    pub async fn access_token(&self) -> Result<Access> {
+        let mut held = self.inner.held.clone().lock_owned().await;
+        if let Some(access) = held
+            .token
+            .as_ref()
+            .filter(|t| t.is_fresh(self.inner.margin))
+            .map(Access::of)
+        {
+            if held.unsaved && held.next_save_try.is_none_or(|t| Instant::now() >= t) {
+                match self.inner.cross_process_lock().await {
+                    Ok(_lock) => self.inner.save_again(&mut held),
+                    Err(_) => held.next_save_try = Some(Instant::now() + SAVE_RETRY),
+                }
+            }
+            return Ok(access);
         }
-        self.renew(&mut cur, None).await
+        self.renew_detached(held, None).await
     }
 
     /// The API answered 401 to `used`: refresh once, unless someone already did.
     pub async fn rejected(&self, used: &Secret) -> Result<()> {
-        let mut cur = self.current.lock().await;
-        if cur
+        let held = self.inner.held.clone().lock_owned().await;
+        if held
+            .token
             .as_ref()
-            .is_some_and(|t| &t.access_token != used && t.is_fresh(self.margin))
+            .is_some_and(|t| &t.access_token != used && t.is_fresh(self.inner.margin))
         {
             return Ok(());
         }
-        self.renew(&mut cur, Some(used)).await.map(drop)
+        self.renew_detached(held, Some(used.clone()))
+            .await
+            .map(drop)
     }
 
-    /// Stores a token obtained by a flow (persisted before it is used).
+    /// Stores a token obtained by a flow (persisted before it is used). When the save fails
+    /// the token is still kept in memory and used, and the error is returned.
     pub async fn install(&self, token: Token) -> Result<()> {
-        let mut cur = self.current.lock().await;
-        let _lock = self.cross_process_lock().await?;
-        self.store.save(&token)?;
-        *cur = Some(token);
-        Ok(())
+        let mut held = self.inner.held.lock().await;
+        let _lock = self.inner.cross_process_lock().await?;
+        let saved = self.inner.store.save(&token);
+        held.token = Some(token);
+        held.unsaved = saved.is_err();
+        held.next_save_try = held.unsaved.then(|| Instant::now() + SAVE_RETRY);
+        saved
     }
 
     /// The current token, if any (from memory or the store).
     pub async fn current(&self) -> Result<Option<Token>> {
-        let mut cur = self.current.lock().await;
-        if cur.is_none() {
-            *cur = self.stored()?;
+        let mut held = self.inner.held.lock().await;
+        if held.token.is_none() {
+            held.token = self.inner.stored()?;
         }
-        Ok(cur.clone())
+        Ok(held.token.clone())
     }
 
     /// Forgets the token everywhere.
     pub async fn forget(&self) -> Result<()> {
-        let mut cur = self.current.lock().await;
-        let _lock = self.cross_process_lock().await?;
-        self.store.clear()?;
-        *cur = None;
+        let mut held = self.inner.held.lock().await;
+        let _lock = self.inner.cross_process_lock().await?;
+        self.inner.store.clear()?;
+        *held = Held::default();
         Ok(())
     }
 
+    /// Runs the renewal in a task that owns the in-process lock (and takes the cross-process
+    /// one): if this caller is dropped, the task still finishes and saves what it obtained.
+    async fn renew_detached(
+        &self,
+        held: OwnedMutexGuard<Held>,
+        rejected: Option<Secret>,
+    ) -> Result<Access> {
+        let inner = self.inner.clone();
+        let task = tokio::spawn(async move {
+            let mut held = held;
+            inner.renew(&mut held, rejected.as_ref()).await
+        });
+        task.await.map_err(|e| {
+            Error::io(
+                "renewing the access token",
+                std::io::Error::other(e.to_string()),
+            )
+        })?
+    }
+}
+
+impl Inner {
     async fn cross_process_lock(&self) -> Result<crate::store::StoreLock> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.lock())
@@ -112,56 +211,86 @@ impl Tokens {
             .filter(|t| t.client_id == self.app.client_id))
     }
 
-    /// Slow path, with the in-process lock held: take the cross-process lock, reuse a token
-    /// another process refreshed meanwhile, else refresh or fetch one and persist it first.
-    async fn renew(&self, cur: &mut Option<Token>, rejected: Option<&Secret>) -> Result<Secret> {
-        let _lock = self.cross_process_lock().await?;
-        let stored = self.stored()?;
-        if let Some(t) = stored.as_ref() {
-            let was_rejected = rejected.is_some_and(|r| r == &t.access_token);
-            if t.is_fresh(self.margin) && !was_rejected {
-                debug!("reusing the stored token");
-                *cur = stored.clone();
-                return Ok(t.access_token.clone());
-            }
-        }
-        let base = stored.or_else(|| cur.clone());
-        let new = self.obtain(base.as_ref()).await?;
-        // Persist before use: a crash now still leaves a usable token on disk.
-        self.store.save(&new)?;
-        let access = new.access_token.clone();
-        *cur = Some(new);
-        Ok(access)
+    /// Saves `token` and makes it the current one; if the save fails it is current anyway,
+    /// marked unsaved (and the failure logged).
+    fn adopt(&self, held: &mut Held, token: Token) {
+        held.token = Some(token);
+        held.unsaved = true;
+        held.next_save_try = None;
+        self.save_again(held);
     }
 
-    async fn obtain(&self, old: Option<&Token>) -> Result<Token> {
-        let kind = old.map_or(TokenKind::App, |t| t.kind);
-        if let Some(rt) = old.and_then(|t| t.refresh_token.clone()) {
+    /// Tries to save the held token (the caller holds the cross-process lock).
+    fn save_again(&self, held: &mut Held) {
+        let Some(token) = held.token.as_ref() else {
+            held.unsaved = false;
+            return;
+        };
+        match self.store.save(token) {
+            Ok(()) => {
+                held.unsaved = false;
+                held.next_save_try = None;
+            }
+            Err(e) => {
+                warn!(
+                    error = %e,
+                    "the token could not be saved; it is kept in memory and saved again later"
+                );
+                held.next_save_try = Some(Instant::now() + SAVE_RETRY);
+            }
+        }
+    }
+
+    /// Slow path, with the in-process lock held: take the cross-process lock, reuse a token
+    /// another process refreshed meanwhile, else refresh or fetch one and persist it first.
+    async fn renew(&self, held: &mut Held, rejected: Option<&Secret>) -> Result<Access> {
+        let _lock = self.cross_process_lock().await?;
+        if held.unsaved {
+            self.save_again(held);
+        }
+        let base = if held.unsaved {
+            // The store holds an older pair (its refresh token possibly spent): memory rules.
+            held.token.clone()
+        } else {
+            let stored = self.stored()?;
+            if let Some(t) = stored.as_ref() {
+                let was_rejected = rejected.is_some_and(|r| r == &t.access_token);
+                if t.is_fresh(self.margin) && !was_rejected {
+                    debug!("reusing the stored token");
+                    held.token = stored.clone();
+                    return Ok(Access::of(t));
+                }
+            }
+            stored.or_else(|| held.token.clone())
+        };
+        let kind = base.as_ref().map_or(TokenKind::App, |t| t.kind);
+        if let Some(old) = base.as_ref()
+            && let Some(rt) = old.refresh_token.clone()
+        {
             debug!(?kind, "refreshing the access token");
             match self.app.refresh(&rt, kind).await {
-                Ok(t) => return Ok(t),
-                Err(Error::Network {
-                    retryable: true,
-                    url,
-                    message,
-                }) => {
-                    // Not sent: the refresh token is still good for a later try.
-                    return Err(Error::Network {
-                        url,
-                        message,
-                        retryable: true,
-                    });
+                Ok(new) => {
+                    let access = Access::of(&new);
+                    self.adopt(held, new);
+                    return Ok(access);
+                }
+                Err(e) if refused_unprocessed(&e) => {
+                    // Refused, not spent: keep the pair for a later try. An access token that
+                    // has not expired (a refresh ahead of expiry) is still good to use.
+                    warn!(error = %e, "the refresh was refused for now; the refresh token is kept");
+                    let usable = old.expires_at > now_unix()
+                        && rejected.is_none_or(|r| r != &old.access_token);
+                    held.token = base.clone();
+                    return if usable { Ok(Access::of(old)) } else { Err(e) };
                 }
                 Err(e) => {
                     // invalid_grant, or an answer we cannot trust (the token may have been
                     // consumed): never send this refresh token again.
                     warn!(error = %e, "refresh failed; the refresh token is dropped");
-                    if let Some(old) = old {
-                        let mut spent = old.clone();
-                        spent.refresh_token = None;
-                        spent.expires_at = 0;
-                        self.store.save(&spent)?;
-                    }
+                    let mut spent = old.clone();
+                    spent.refresh_token = None;
+                    spent.expires_at = 0;
+                    self.adopt(held, spent);
                     if kind == TokenKind::User {
                         return Err(match e {
                             Error::OAuth { .. } => {
@@ -172,7 +301,7 @@ impl Tokens {
                     }
                 }
             }
-        } else if kind == TokenKind::User && old.is_some() {
+        } else if kind == TokenKind::User && base.is_some() {
             return Err(Error::NotSignedIn(
                 "the user token expired and came without a refresh token",
             ));
@@ -183,6 +312,9 @@ impl Tokens {
             ));
         }
         debug!("requesting a client-credentials token");
-        self.app.client_credentials().await
+        let new = self.app.client_credentials().await?;
+        let access = Access::of(&new);
+        self.adopt(held, new);
+        Ok(access)
     }
 }

@@ -9,6 +9,11 @@ use crate::{Error, Result, Token};
 /// fsync of the folder), with an advisory lock file beside it so several processes on one
 /// machine share one token instead of each fetching or refreshing its own.
 ///
+/// The temporary file has an unpredictable name (`<file>.tmp-<128 random bits>`) and is
+/// created with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600; the lock file (`<file>.lock`) is
+/// opened with `O_NOFOLLOW`. A symlink planted at any of these names (or at the file itself,
+/// which the rename replaces) cannot redirect a write: the save or the lock fails instead.
+///
 /// ```no_run
 /// use scplay_core::FileStore;
 /// let store = FileStore::new("/var/lib/kiosk/soundcloud-token.json");
@@ -55,6 +60,24 @@ impl FileStore {
         self.path.with_file_name(name)
     }
 
+    /// Creates a fresh temporary beside the file, its path left in `tmp` (a name already
+    /// taken, by chance or by a planted link, is skipped for another random one).
+    fn create_temp(&self, tmp: &mut PathBuf) -> std::io::Result<File> {
+        let mut last = None;
+        for _ in 0..8 {
+            let path = self.sibling(&temp_suffix()?);
+            match create_private(&path) {
+                Ok(f) => {
+                    *tmp = path;
+                    return Ok(f);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+    }
+
     #[allow(unused_variables)]
     fn step(&self, step_name: &str) -> Result<()> {
         #[cfg(test)]
@@ -70,15 +93,30 @@ impl FileStore {
     }
 }
 
-fn open_private(path: &Path) -> std::io::Result<File> {
+/// Creates `path`, which must not exist (not even as a symlink), writable by its owner only.
+fn create_private(path: &Path) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    o.write(true).create_new(true);
+    no_follow(&mut o);
+    o.open(path)
+}
+
+/// Mode 0600 for a file created by `o`, and `O_NOFOLLOW`: a symlink is refused, not followed.
+fn no_follow(o: &mut OpenOptions) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
+        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    o.open(path)
+    #[cfg(not(unix))]
+    let _ = o;
+}
+
+/// `<file>.tmp-<32 hex digits>`, from the OS's random source.
+fn temp_suffix() -> std::io::Result<String> {
+    let a = getrandom::u64().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let b = getrandom::u64().map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(format!(".tmp-{a:016x}{b:016x}"))
 }
 
 impl TokenStore for FileStore {
@@ -111,11 +149,12 @@ impl TokenStore for FileStore {
         }
         let json = serde_json::to_vec_pretty(token)
             .map_err(|e| Error::io(ctx("encoding"), std::io::Error::other(e.to_string())))?;
-        let tmp = self.sibling(&format!(".tmp{}", std::process::id()));
+        let mut tmp = PathBuf::new();
         let result = (|| {
             self.step("Create")?;
-            let mut f =
-                open_private(&tmp).map_err(|e| Error::io(ctx("creating a temporary"), e))?;
+            let mut f = self
+                .create_temp(&mut tmp)
+                .map_err(|e| Error::io(ctx("creating a temporary"), e))?;
             self.step("Write")?;
             f.write_all(&json)
                 .map_err(|e| Error::io(ctx("writing"), e))?;
@@ -125,7 +164,9 @@ impl TokenStore for FileStore {
             fs::rename(&tmp, &self.path).map_err(|e| Error::io(ctx("replacing"), e))
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+            if !tmp.as_os_str().is_empty() {
+                let _ = fs::remove_file(&tmp);
+            }
             return result;
         }
         // Make the rename itself durable.
@@ -153,10 +194,10 @@ impl TokenStore for FileStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| Error::io("creating the token folder", e))?;
         }
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut o = OpenOptions::new();
+        o.create(true).truncate(false).write(true);
+        no_follow(&mut o);
+        let f = o
             .open(&path)
             .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
         f.lock()
@@ -167,6 +208,7 @@ impl TokenStore for FileStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::{Secret, TokenKind};
@@ -252,6 +294,60 @@ mod tests {
             Some(b"{not json".to_vec()),
             "left untouched"
         );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_cannot_redirect_the_write() {
+        use std::os::unix::fs::symlink;
+        let dir = temp_dir("symlinks");
+        let _ = fs::create_dir_all(&dir);
+        let victim = dir.join("victim.txt");
+        let _ = fs::write(&victim, b"victim");
+        let path = dir.join("t.json");
+        let store = FileStore::new(&path);
+        // The old predictable temporary name, and the file itself.
+        let old_tmp = store.sibling(&format!(".tmp{}", std::process::id()));
+        symlink(&victim, &old_tmp).unwrap();
+        symlink(&victim, &path).unwrap();
+        store.save(&token(1)).unwrap();
+        assert_eq!(fs::read(&victim).ok(), Some(b"victim".to_vec()));
+        assert!(
+            !fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(store.load().ok().flatten(), Some(token(1)));
+        // The lock file: refused, and the link's target is not created.
+        let absent = dir.join("absent.txt");
+        symlink(&absent, store.sibling(".lock")).unwrap();
+        assert!(store.lock().is_err(), "a symlinked lock file is refused");
+        assert!(!absent.exists());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn temporary_names_are_fresh_and_never_reuse_a_taken_one() {
+        let dir = temp_dir("tmpnames");
+        let _ = fs::create_dir_all(&dir);
+        let store = FileStore::new(dir.join("t.json"));
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..16 {
+            let mut tmp = PathBuf::new();
+            let f = store.create_temp(&mut tmp).unwrap();
+            drop(f);
+            let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("t.json.tmp-") && name.len() == "t.json.tmp-".len() + 32);
+            assert!(seen.insert(name), "a fresh name each time");
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&tmp).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            // create_new: the same name cannot be opened twice.
+            assert!(create_private(&tmp).is_err());
+        }
         let _ = fs::remove_dir_all(dir);
     }
 }
