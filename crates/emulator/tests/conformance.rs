@@ -103,6 +103,15 @@ impl Call {
     }
 }
 
+/// At most 200 characters of `v`, for messages.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 /// Where and why `body` breaks `schema`: (JSON pointer, reason) pairs.
 fn violations(at: &str, schema: &Value, body: &Value) -> Vec<(String, String)> {
     let validator = jsonschema::options()
@@ -140,7 +149,12 @@ fn flatten(e: &jsonschema::ValidationError<'_>, out: &mut Vec<(String, String)>)
         }
         return;
     }
-    let reason = e.to_string();
+    // Quote a scalar (`null is not of type "string"`), not a whole object or array.
+    let reason = match e.instance().as_ref() {
+        Value::Object(_) => e.masked_with("the object").to_string(),
+        Value::Array(_) => e.masked_with("the array").to_string(),
+        _ => e.to_string(),
+    };
     let reason = match reason.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &reason[..cut]),
         None => reason,
@@ -302,8 +316,10 @@ impl<'a> Checker<'a> {
         let what = format!("{} {}{}", c.method, c.path, c.query);
         let (status, body) = self.send(c).await;
         if status != want {
-            self.failures
-                .push(format!("{what}: answered {status}, wanted {want}: {body}"));
+            self.failures.push(format!(
+                "{what}: answered {status}, wanted {want}: {}",
+                short(&body)
+            ));
         }
         body
     }
@@ -388,7 +404,8 @@ async fn every_operation_answers_as_the_spec_documents() {
         || !followers["next_href"].is_string()
     {
         c.failures.push(format!(
-            "/me/followers?limit=2: not a page of 2: {followers}"
+            "/me/followers?limit=2: not a page of 2: {}",
+            short(&followers)
         ));
     }
     // Playlist lists include their tracks unless `show_tracks=false`.
@@ -418,7 +435,8 @@ async fn every_operation_answers_as_the_spec_documents() {
         .await;
     if again.get("status").is_none() {
         c.failures.push(format!(
-            "a repeated follow answers a status object: {again}"
+            "a repeated follow answers {}, not a status object",
+            short(&again)
         ));
     }
     c.expect(
@@ -649,7 +667,15 @@ async fn errors_have_the_documented_shape() {
         unauthorized > 50,
         "only {unauthorized} operations document 401"
     );
-    // A body that is not UTF-8, bad JSON, a bad query value, an unknown resource.
+    // A path segment that is not UTF-8 (axum's own rejection), a body that is not UTF-8, bad
+    // JSON, a bad query value, an unknown resource.
+    c.expect(
+        400,
+        call("PUT", "/tracks/{track_urn}")
+            .path("/tracks/%FF")
+            .json(json!({"track": {"title": "x"}})),
+    )
+    .await;
     c.expect(
         400,
         call("PUT", "/tracks/{track_urn}")
