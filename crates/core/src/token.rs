@@ -86,3 +86,30 @@ impl TokenResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The token answer parses the spec's own example (`components.examples.ExpiringToken`).
+    #[test]
+    fn token_response_parses_the_specs_example() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../emulator/spec/soundcloud-openapi.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let spec: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+        let spec = serde_json::to_value(spec).unwrap();
+        let example = &spec["components"]["examples"]["ExpiringToken"]["value"];
+        let r: TokenResponse = serde_json::from_value(example.clone()).unwrap();
+        assert_eq!(r.expires_in, Some(3599));
+        let t = r.into_token(TokenKind::User, "id");
+        assert_eq!(t.access_token.expose(), "some string");
+        assert_eq!(
+            t.refresh_token.as_ref().map(Secret::expose),
+            Some("some string")
+        );
+        assert!(t.expires_at - t.issued_at == 3599);
+    }
+}

@@ -54,6 +54,42 @@ async fn me_and_my_collections() {
     assert!(!some(c.my_reposted_playlists(&o)).await.is_empty());
 }
 
+/// The service includes a playlist's tracks unless told not to: playlist lists leave them out
+/// by sending `show_tracks=false`, and include them when asked.
+#[tokio::test]
+async fn playlist_lists_leave_tracks_out_unless_asked() {
+    let emu = emulator().await;
+    let c = user_client(&emu).await;
+    let bare: Vec<_> = c
+        .my_playlists(&ListOptions::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!bare.is_empty() && bare.iter().all(|p| p.tracks.is_none()));
+    let found: Vec<_> = some(c.search_playlists(&PlaylistSearch::new("demo"))).await;
+    assert!(!found.is_empty() && found.iter().all(|p| p.tracks.is_none()));
+    let with = ListOptions {
+        show_tracks: Some(true),
+        ..ListOptions::default()
+    };
+    let full: Vec<_> = some(c.user_playlists(catalog::USER_ORBIT, &with)).await;
+    assert!(
+        full.iter()
+            .all(|p| p.tracks.as_ref().is_some_and(|t| !t.is_empty()))
+    );
+    let found = some(c.search_playlists(&PlaylistSearch::new("demo").show_tracks(true))).await;
+    assert!(found[0].tracks.as_ref().is_some_and(|t| !t.is_empty()));
+    let sent: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/playlists"))
+        .map(|r| r.query.unwrap_or_default())
+        .collect();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert!(sent[0].contains("show_tracks=false") && sent[1].contains("show_tracks=false"));
+    assert!(sent[2].contains("show_tracks=true") && sent[3].contains("show_tracks=true"));
+}
+
 #[tokio::test]
 async fn users() {
     let emu = emulator().await;

@@ -7,8 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -17,7 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::{App, RateLimit};
-use crate::errors::json_response;
+use crate::errors::{ErrorShape, json_errors, json_response};
 use crate::server::{AppState, lock};
 
 /// How many tokens each grant has issued, and refusals worth asserting on.
@@ -89,6 +91,10 @@ pub fn router() -> Router<AppState> {
         .route("/authorize", get(authorize))
         .route("/oauth/token", post(token))
         .route("/sign-out", post(sign_out))
+        .layer(middleware::from_fn_with_state(
+            ErrorShape::OAuth,
+            json_errors,
+        ))
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -226,9 +232,12 @@ async fn token(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: String,
+    body: Bytes,
 ) -> Response {
-    let form: HashMap<String, String> = match serde_urlencoded_pairs(&body) {
+    let form = std::str::from_utf8(&body)
+        .ok()
+        .and_then(serde_urlencoded_pairs);
+    let form: HashMap<String, String> = match form {
         Some(f) => f,
         None => {
             return oauth_error(
@@ -493,11 +502,39 @@ fn issue(
 }
 
 /// `POST /sign-out` with `{"access_token": …}`.
-pub async fn sign_out(State(s): State<AppState>, body: String) -> Response {
-    let token = serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("access_token")?.as_str().map(str::to_string));
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
+/// The access token of a sign-out request's JSON body (`{"access_token": …}`), if any.
+fn body_token(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get("access_token")?
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+/// The token of an `Authorization: OAuth …` (or `Bearer …`) header, if any.
+fn header_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("OAuth ")
+        .or_else(|| value.strip_prefix("Bearer "))?
+        .trim();
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+/// `POST /sign-out` on the OAuth origin, as the guide shows it: the token in the JSON body.
+pub async fn sign_out(State(s): State<AppState>, body: Bytes) -> Response {
+    end_session(&s, body_token(&body))
+}
+
+/// `POST /sign-out` on the API origin ("invalidates session associated with current
+/// token"): the token in the body, or else the one the request is authorized with.
+pub async fn api_sign_out(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    end_session(&s, body_token(&body).or_else(|| header_token(&headers)))
+}
+
+fn end_session(s: &AppState, token: Option<String>) -> Response {
+    let Some(token) = token else {
         return json_response(StatusCode::BAD_REQUEST, &json!({"error": "bad_request"}));
     };
     let mut o = lock(&s.oauth);

@@ -15,9 +15,22 @@ pub struct Origins {
     pub cdn: String,
 }
 
+/// Removes `keys` whose value is `null`: fields the spec types as non-nullable and no example
+/// of it leaves `null` are left out when there is no value, rather than sent as `null`.
+fn omit_nulls(mut v: Value, keys: &[&str]) -> Value {
+    if let Value::Object(m) = &mut v {
+        for k in keys {
+            if m.get(*k).is_some_and(Value::is_null) {
+                m.remove(*k);
+            }
+        }
+    }
+    v
+}
+
 pub fn user(o: &Origins, s: &Store, u: &User) -> Value {
     let count = |f: &dyn Fn(&Track) -> bool| s.tracks.values().filter(|t| f(t)).count();
-    json!({
+    let v = json!({
         "kind": "user",
         "id": u.id,
         "urn": format!("soundcloud:users:{}", u.id),
@@ -45,7 +58,8 @@ pub fn user(o: &Origins, s: &Store, u: &User) -> Value {
         "reposts_count": s.track_reposts.iter().filter(|(a, _)| *a == u.id).count(),
         "track_count": count(&|t| t.user_id == u.id && t.public),
         "subscriptions": [],
-    })
+    });
+    omit_nulls(v, &["city", "country", "first_name", "last_name"])
 }
 
 pub fn me(o: &Origins, s: &Store, u: &User) -> Value {
@@ -106,7 +120,7 @@ pub fn track(o: &Origins, s: &Store, t: &Track, viewer: Option<u64>) -> Value {
         t.secret_token.as_deref()
     };
     let streamable = t.access != crate::model::Access::Blocked;
-    json!({
+    let v = json!({
         "kind": "track",
         "id": t.id,
         "urn": urn,
@@ -153,7 +167,11 @@ pub fn track(o: &Origins, s: &Store, t: &Track, viewer: Option<u64>) -> Value {
         "reveal_stats": true,
         "reveal_comments": true,
         "user": owner.map(|u| user(o, s, u)),
-    })
+    });
+    omit_nulls(
+        v,
+        &["artwork_url", "stream_url", "genre", "metadata_artist"],
+    )
 }
 
 pub fn playlist(
@@ -215,6 +233,7 @@ pub fn playlist(
         "user_urn": format!("soundcloud:users:{}", p.user_id),
         "user": s.users.get(&p.user_id).map(|u| user(o, s, u)),
     });
+    v = omit_nulls(v, &["artwork_url", "genre"]);
     if show_tracks && let Value::Object(m) = &mut v {
         let tracks: Vec<Value> = visible.iter().map(|t| track(o, s, t, viewer)).collect();
         m.insert("tracks".into(), Value::Array(tracks));
@@ -224,7 +243,7 @@ pub fn playlist(
 
 pub fn comment(o: &Origins, s: &Store, c: &Comment) -> Value {
     let u = s.users.get(&c.user_id);
-    json!({
+    let v = json!({
         "kind": "comment",
         "id": c.id,
         "urn": format!("soundcloud:comments:{}", c.id),
@@ -247,7 +266,9 @@ pub fn comment(o: &Origins, s: &Store, c: &Comment) -> Value {
             "followings_count": s.follows.iter().filter(|(a, _)| *a == u.id).count(),
             "reposts_count": s.track_reposts.iter().filter(|(a, _)| *a == u.id).count(),
         })),
-    })
+    });
+    // An untimed comment has no `timestamp` (typed `string`, never `null` in the spec).
+    omit_nulls(v, &["timestamp"])
 }
 
 pub fn web_profile(w: &WebProfile) -> Value {

@@ -56,10 +56,14 @@ async fn pagination_walks_a_large_collection_exactly_once() {
     }
     assert_eq!(seen.len(), expected);
     assert_eq!(pages, expected.div_ceil(50));
-    // limit defaults to 50, caps at 200, and must be positive; without linked_partitioning a
-    // bare array (deprecated) comes back.
+    // limit defaults to 50, caps at 200, and must be positive. A users collection is the
+    // spec's `Users` object even without linked_partitioning (only tracks and playlists keep
+    // the deprecated bare array).
     let v = json(get(&emu, &token, "/users/1001/followers").await).await;
-    assert_eq!(v.as_array().unwrap().len(), 50);
+    assert_eq!(v["collection"].as_array().unwrap().len(), 50);
+    assert!(v["next_href"].as_str().unwrap().contains("cursor=50"));
+    let v = json(get(&emu, &token, "/users/1001/tracks").await).await;
+    assert!(v.is_array(), "tracks keep the bare array: {v}");
     let v = json(
         get(
             &emu,
@@ -170,7 +174,7 @@ async fn every_search_filter_narrows_and_holds() {
         StatusCode::BAD_REQUEST
     );
     let users = json(get(&emu, &token, "/users?q=orbit").await).await;
-    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users["collection"].as_array().unwrap().len(), 1);
     let sets = json(get(&emu, &token, "/playlists?q=demo&linked_partitioning=true").await).await;
     assert_eq!(sets["collection"][0]["urn"], "soundcloud:playlists:3002");
 }
@@ -278,10 +282,12 @@ async fn comments_likes_follows_and_limits() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A like answers the spec's 200 `{"status": "200 - OK"}`.
     let r = post(format!("{api}/likes/tracks/2002"), json!({})).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(json(r).await, json!({"status": "200 - OK"}));
     let r = post(format!("{api}/likes/playlists/3002"), json!({})).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.status(), StatusCode::OK);
     // The fourth action in the window is the spam warning.
     let r = post(format!("{api}/likes/tracks/2006"), json!({})).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -516,4 +522,117 @@ async fn resolve_oembed_cors_and_jsonp() {
             .starts_with("text/javascript")
     );
     assert!(r.text().await.unwrap().contains("handle({"));
+}
+
+/// Every error of the API and the public site has the JSON `Error` shape, including what axum
+/// itself answers: a body that is not UTF-8, JSON that does not parse, a wrong method.
+#[tokio::test]
+async fn every_error_is_json_even_from_the_framework() {
+    let emu = start().await;
+    let token = user_token(&emu).await;
+    let api = emu.api_base().to_string();
+    let auth = format!("OAuth {token}");
+    let cases = [
+        (
+            client()
+                .post(format!("{api}/tracks/2001/comments"))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .body(&b"{\"comment\": {\"body\": \"\xff\"}}"[..]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            client()
+                .put(format!("{api}/tracks/2001/storefront"))
+                .header("Authorization", &auth)
+                .body("{not json"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            client()
+                .delete(format!("{api}/me"))
+                .header("Authorization", &auth),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            client().post(format!("{}/oembed", emu.web_base())),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+    ];
+    for (req, status) in cases {
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), status);
+        let allow = r.headers().get("allow").cloned();
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let v = json(r).await;
+        assert_eq!(v["code"], status.as_u16(), "{v}");
+        assert!(!v["message"].as_str().unwrap().is_empty(), "{v}");
+        assert_eq!(
+            v["link"],
+            "https://developers.soundcloud.com/docs/api/explorer/open-api"
+        );
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(allow.is_some(), "the Allow header is kept");
+        }
+    }
+}
+
+/// The spec's shapes the outside clients found missing: playlist lists carry their tracks
+/// unless `show_tracks=false`; comment timestamps may be floats or strings of floats;
+/// repeated reposts answer 201 and a repeated follow the `Successful` status object.
+#[tokio::test]
+async fn playlists_timestamps_reposts_and_follows_as_the_spec_says() {
+    let emu = start().await;
+    let token = user_token(&emu).await;
+    let auth = format!("OAuth {token}");
+    let api = emu.api_base().to_string();
+    for path in [
+        "/me/playlists",
+        "/users/1003/playlists",
+        "/playlists?q=demo",
+    ] {
+        let v = json(get(&emu, &token, path).await).await;
+        assert!(v[0]["tracks"].is_array(), "{path}: {v}");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let v = json(get(&emu, &token, &format!("{path}{sep}show_tracks=false")).await).await;
+        assert!(v[0].get("tracks").is_none(), "{path}");
+    }
+    for (raw, ms) in [(json!(1500.4), "1500"), (json!("2000.5"), "2001")] {
+        let r = client()
+            .post(format!("{api}/tracks/2001/comments"))
+            .header("Authorization", &auth)
+            .json(&json!({"comment": {"body": "float", "timestamp": raw}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        assert_eq!(json(r).await["timestamp"], ms);
+    }
+    for _ in 0..2 {
+        let r = client()
+            .post(format!("{api}/reposts/tracks/2002"))
+            .header("Authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        assert_eq!(json(r).await, json!({"status": "201 - Created"}));
+    }
+    let follow = || {
+        client()
+            .put(format!("{api}/me/followings/1102"))
+            .header("Authorization", &auth)
+            .send()
+    };
+    let r = follow().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(json(r).await["urn"], "soundcloud:users:1102");
+    let r = follow().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(json(r).await, json!({"status": "200 - Successful"}));
 }

@@ -337,6 +337,16 @@ async fn unknown_grant_and_missing_grant() {
     assert_eq!(json(r).await["error"], "unsupported_grant_type");
 }
 
+/// Sends a sign-out request and checks that it answered 200 and `access` no longer works.
+async fn signs_out(emu: &scplay_emulator::Emulator, req: reqwest::RequestBuilder, access: &str) {
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        get(emu, access, "/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 #[tokio::test]
 async fn sign_out_answers_the_guides_bodies() {
     let emu = start().await;
@@ -350,17 +360,10 @@ async fn sign_out_answers_the_guides_bodies() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(r).await, serde_json::json!({"error": "bad_request"}));
-    let r = client()
+    let by_body = client()
         .post(&url)
-        .json(&serde_json::json!({"access_token": access}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        get(&emu, &access, "/me").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+        .json(&serde_json::json!({"access_token": access}));
+    signs_out(&emu, by_body, &access).await;
     let r = client()
         .post(&url)
         .json(&serde_json::json!({"access_token": access}))
@@ -404,4 +407,59 @@ async fn api_requires_a_token_in_the_documented_shape() {
         StatusCode::UNAUTHORIZED,
         "query tokens no longer work"
     );
+}
+
+/// `POST /sign-out` on the API origin ends the session of the token in the body, or else of
+/// the one the request is authorized with.
+#[tokio::test]
+async fn api_sign_out_takes_the_authorization_header_or_the_body() {
+    let emu = start().await;
+    let url = format!("{}/sign-out", emu.api_base());
+    let access = user_token(&emu).await;
+    let by_header = client()
+        .post(&url)
+        .header("Authorization", format!("OAuth {access}"));
+    signs_out(&emu, by_header, &access).await;
+    let access = user_token(&emu).await;
+    let by_body = client()
+        .post(&url)
+        .json(&serde_json::json!({"access_token": access}));
+    signs_out(&emu, by_body, &access).await;
+    let r = client().post(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(r).await, serde_json::json!({"error": "bad_request"}));
+}
+
+/// The OAuth origin answers JSON errors even where axum would answer text: a form body that
+/// is not UTF-8, a sign-out body that is not UTF-8, a wrong method.
+#[tokio::test]
+async fn oauth_errors_are_json_even_for_bodies_that_are_not_utf8() {
+    let emu = start().await;
+    let auth = emu.auth_base().to_string();
+    let r = client()
+        .post(format!("{auth}/oauth/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(&b"grant_type=client_credentials&client_id=\xff"[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(r).await["error"], "invalid_request");
+    let r = client()
+        .post(format!("{auth}/sign-out"))
+        .body(&b"\xff\xfe"[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(r).await, serde_json::json!({"error": "bad_request"}));
+    let r = client()
+        .get(format!("{auth}/oauth/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v = json(r).await;
+    assert_eq!(v["error"], "invalid_request");
+    assert!(v["error_description"].is_string());
 }

@@ -72,7 +72,7 @@ impl Client {
 
     /// `GET /me/likes/playlists`.
     pub fn my_liked_playlists(&self, opts: &ListOptions) -> Items<Playlist> {
-        self.me_items("/me/likes/playlists", opts)
+        self.me_items("/me/likes/playlists", &opts.for_playlists())
     }
 
     /// `GET /me/followings`.
@@ -125,7 +125,7 @@ impl Client {
 
     /// `GET /me/playlists`.
     pub fn my_playlists(&self, opts: &ListOptions) -> Items<Playlist> {
-        self.me_items("/me/playlists", opts)
+        self.me_items("/me/playlists", &opts.for_playlists())
     }
 
     /// `GET /me/tracks`.
@@ -140,6 +140,6 @@ impl Client {
 
     /// `GET /me/reposts/playlists`.
     pub fn my_reposted_playlists(&self, opts: &ListOptions) -> Items<Playlist> {
-        self.me_items("/me/reposts/playlists", opts)
+        self.me_items("/me/reposts/playlists", &opts.for_playlists())
     }
 }

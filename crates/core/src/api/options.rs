@@ -24,13 +24,22 @@ pub struct ListOptions {
     /// Only tracks with these access levels (empty: the endpoint's default, usually
     /// `playable,preview`).
     pub access: Vec<Access>,
-    /// Include each playlist's tracks (playlist lists).
+    /// Include each playlist's tracks (playlist lists). `None` leaves them out: playlist
+    /// lists then send `show_tracks=false`, since the service includes them by default.
     pub show_tracks: Option<bool>,
     /// Sort order (a user's tracks).
     pub sort: Option<Sort>,
 }
 
 impl ListOptions {
+    /// These options for a playlist list: `show_tracks` said either way (unset: `false`).
+    pub(crate) fn for_playlists(&self) -> ListOptions {
+        ListOptions {
+            show_tracks: Some(self.show_tracks.unwrap_or(false)),
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn apply(&self, mut req: Req) -> Req {
         if !self.access.is_empty() {
             req = req.query("access", super::access_csv(&self.access));

@@ -208,7 +208,7 @@ impl PlaylistSearch {
         self
     }
 
-    /// Include each playlist's tracks.
+    /// Include each playlist's tracks (default: left out, sent as `show_tracks=false`).
     pub fn show_tracks(mut self, show: bool) -> Self {
         self.show_tracks = Some(show);
         self
@@ -275,9 +275,8 @@ impl Client {
                 if !search.access.is_empty() {
                     r = r.query("access", super::access_csv(&search.access));
                 }
-                if let Some(s) = search.show_tracks {
-                    r = r.query("show_tracks", s);
-                }
+                // The service includes the tracks unless told not to.
+                r = r.query("show_tracks", search.show_tracks.unwrap_or(false));
                 r
             },
             search.limit,

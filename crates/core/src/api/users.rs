@@ -68,7 +68,7 @@ impl Client {
 
     /// `GET /users/{user_urn}/playlists`.
     pub fn user_playlists(&self, user: impl Into<UserUrn>, opts: &ListOptions) -> Items<Playlist> {
-        self.user_items(user.into(), "/playlists", opts)
+        self.user_items(user.into(), "/playlists", &opts.for_playlists())
     }
 
     /// `GET /users/{user_urn}/tracks`.
@@ -93,7 +93,7 @@ impl Client {
         user: impl Into<UserUrn>,
         opts: &ListOptions,
     ) -> Items<Playlist> {
-        self.user_items(user.into(), "/likes/playlists", opts)
+        self.user_items(user.into(), "/likes/playlists", &opts.for_playlists())
     }
 
     /// `GET /users/{user_urn}/reposts/tracks`.
@@ -111,6 +111,6 @@ impl Client {
         user: impl Into<UserUrn>,
         opts: &ListOptions,
     ) -> Items<Playlist> {
-        self.user_items(user.into(), "/reposts/playlists", opts)
+        self.user_items(user.into(), "/reposts/playlists", &opts.for_playlists())
     }
 }

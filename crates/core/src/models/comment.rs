@@ -31,7 +31,9 @@ pub struct Comment {
     pub body: Option<String>,
     #[serde(deserialize_with = "lenient_time")]
     pub created_at: Option<Timestamp>,
-    /// Position in the track, in milliseconds (sent as a string).
+    /// Position in the track, in milliseconds: a string (`"12000"`) as the schema says, or a
+    /// number as its example has it; either may be a float. Kept as sent; see
+    /// [`Comment::position_ms`].
     pub timestamp: Option<serde_json::Value>,
     pub track_urn: Option<String>,
     pub user_urn: Option<String>,
@@ -40,12 +42,15 @@ pub struct Comment {
 }
 
 impl Comment {
-    /// The comment's position in the track, in milliseconds, if it is timed.
+    /// The comment's position in the track, in whole milliseconds (rounded), if it is
+    /// timed: from an integer, a float, or a string of either (`"1234"`, `"1234.5"`).
     pub fn position_ms(&self) -> Option<u64> {
-        match self.timestamp.as_ref()? {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
+        let ms = match self.timestamp.as_ref()? {
+            serde_json::Value::Number(n) => n.as_f64()?,
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+            _ => return None,
+        };
+        // Below 2^53 every whole millisecond is exact; anything else is not a position.
+        (ms.is_finite() && (0.0..9.0e15).contains(&ms)).then(|| ms.round() as u64)
     }
 }

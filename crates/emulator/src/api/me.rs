@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Call;
 use super::users::{Collection, collection, followings_of, tracks_json, user_id};
-use super::{Q, access_filter, created, next_href, ok, page, viewer, with_access};
+use super::{Listing, Q, access_filter, created, next_href, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::model::Store;
 use crate::render;
@@ -52,7 +52,7 @@ macro_rules! me_collection {
             let uid = c.v.require_user()?;
             let store = lock(&c.s.store);
             let items = collection(&c, &store, uid, $which, true)?;
-            page(&c.s, &c.path, &c.q, items)
+            page(&c.s, &c.path, &c.q, items, $which.listing())
         }
     };
 }
@@ -86,7 +86,7 @@ async fn followings_tracks(c: Call) -> ApiResult {
         &c.q,
         false,
     )?;
-    page(&c.s, &c.path, &c.q, items)
+    page(&c.s, &c.path, &c.q, items, Listing::ArrayUnlessLinked)
 }
 
 async fn recently_played(c: Call) -> ApiResult {
@@ -239,9 +239,9 @@ async fn follow(
     if oid == uid {
         return Err(ApiError::unprocessable("You cannot follow yourself"));
     }
-    let body = render::user(&s.origins, &store, &store.users[&oid]);
+    // The spec: 200 `Successful` (a status object) when already following, 201 the user.
     if store.follows.contains(&(uid, oid)) {
-        return ok(&body);
+        return ok(&json!({"status": "200 - Successful"}));
     }
     if followings_of(&store, uid).len() >= max {
         return Err(ApiError::unprocessable(format!(

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::errors::{ApiError, ApiResult, json_response};
+use crate::errors::{ApiError, ApiResult, ErrorShape, json_errors, json_response};
 use crate::model::{Access, Track};
 use crate::server::{AppState, Shared, lock};
 
@@ -34,15 +34,18 @@ pub fn router() -> Router<AppState> {
         .merge(social::routes())
         .merge(streams::routes())
         .route("/resolve", get(resolve::resolve))
-        .route("/sign-out", post(crate::oauth::sign_out))
+        .route("/sign-out", post(crate::oauth::api_sign_out))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(ErrorShape::Api, json_errors))
         .layer(middleware::from_fn(cors_jsonp))
 }
 
 /// The public site's routes (`/oembed`).
 pub fn web_router() -> Router<AppState> {
-    Router::new().route("/oembed", get(resolve::oembed))
+    Router::new()
+        .route("/oembed", get(resolve::oembed))
+        .layer(middleware::from_fn_with_state(ErrorShape::Api, json_errors))
 }
 
 /// Query parameters in order (repeated keys kept).
@@ -191,9 +194,19 @@ fn page_window(q: &Q) -> Result<(usize, usize), ApiError> {
     Ok((limit, start))
 }
 
-/// A collection response: `{collection, next_href}` with `linked_partitioning`, else a bare
-/// array (deprecated, as the live service still serves it).
-pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>) -> ApiResult {
+/// How a collection answers without `linked_partitioning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The spec's `Tracks`/`Playlists`: a bare array (deprecated, as the live service still
+    /// serves it) unless `linked_partitioning` asks for the object.
+    ArrayUnlessLinked,
+    /// The spec's `Users`/`Comments`: always `{collection, next_href}`.
+    Object,
+}
+
+/// A collection response: `{collection, next_href}`, or for [`Listing::ArrayUnlessLinked`]
+/// without `linked_partitioning` a bare array.
+pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>, listing: Listing) -> ApiResult {
     let (limit, start) = page_window(q)?;
     let linked = q.flag("linked_partitioning", false)?;
     let total = items.len();
@@ -203,7 +216,7 @@ pub fn page(s: &Shared, path: &str, q: &Q, items: Vec<Value>) -> ApiResult {
         .skip(start)
         .take(end.saturating_sub(start))
         .collect();
-    if !linked {
+    if !linked && listing == Listing::ArrayUnlessLinked {
         return Ok(json_response(StatusCode::OK, &Value::Array(slice)));
     }
     let mut body = json!({ "collection": slice });

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Call;
 use super::users::{tracks_json, users_json};
-use super::{Q, Viewer, created, id_or_404, ok, page, viewer};
+use super::{Listing, Q, Viewer, created, id_or_404, ok, page, viewer};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Playlist, Store};
 use crate::render;
@@ -35,7 +35,8 @@ fn visible<'a>(store: &'a Store, urn: &str, v: &Viewer, q: &Q) -> Result<&'a Pla
 async fn search(c: Call) -> ApiResult {
     let Call { s, v, q, path } = c;
     let access = super::access_filter(&q, false)?;
-    let show = q.flag("show_tracks", false)?;
+    // The spec: "Default is `true`".
+    let show = q.flag("show_tracks", true)?;
     let needle = q.get("q").map(str::to_lowercase).filter(|n| !n.is_empty());
     let store = lock(&s.store);
     let items: Vec<Value> = store
@@ -62,7 +63,7 @@ async fn search(c: Call) -> ApiResult {
         })
         .map(|p| render::playlist(&s.origins, &store, p, v.user, show))
         .collect();
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::ArrayUnlessLinked)
 }
 
 async fn show(c: Call, Path(urn): Path<String>) -> ApiResult {
@@ -93,7 +94,7 @@ async fn tracks(c: Call, Path(urn): Path<String>) -> ApiResult {
         user: if p.public { v.user } else { Some(p.user_id) },
     };
     let items = tracks_json(&s, &store, &unlocked, p.tracks.clone(), &q, false)?;
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::ArrayUnlessLinked)
 }
 
 async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
@@ -107,7 +108,7 @@ async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::Object)
 }
 
 /// Reads a playlist body: JSON `{"playlist": {…}}` or multipart `playlist[...]` fields.

@@ -66,9 +66,15 @@ async fn set(s: AppState, headers: HeaderMap, urn: String, kind: Kind, on: bool)
         Kind::PlaylistRepost => &mut store.playlist_reposts,
     };
     if on {
-        let new = set.insert((uid, id));
-        let body = json!({"status": if new { "201 - Created" } else { "200 - OK" }});
-        if new { created(&body) } else { ok(&body) }
+        set.insert((uid, id));
+        // As the spec documents them, whether or not it was liked or reposted before: a like
+        // answers 200 (`Success`), a repost 201 (`Created`).
+        match kind {
+            Kind::TrackLike | Kind::PlaylistLike => ok(&json!({"status": "200 - OK"})),
+            Kind::TrackRepost | Kind::PlaylistRepost => {
+                created(&json!({"status": "201 - Created"}))
+            }
+        }
     } else if set.remove(&(uid, id)) {
         ok(&json!({"status": "200 - OK"}))
     } else {

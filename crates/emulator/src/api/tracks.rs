@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, put};
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Call;
 use super::users::{tracks_json, users_json};
-use super::{Q, Viewer, access_filter, created, found, id_or_404, ok, page, viewer};
+use super::{Listing, Q, Viewer, access_filter, created, found, id_or_404, ok, page, viewer};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Comment, Store, Track};
 use crate::render;
@@ -158,7 +159,7 @@ async fn search(c: Call) -> ApiResult {
         .filter_map(|id| store.tracks.get(id))
         .map(|t| render::track(&s.origins, &store, t, v.user))
         .collect();
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::ArrayUnlessLinked)
 }
 
 async fn show(c: Call, Path(urn): Path<String>) -> ApiResult {
@@ -366,10 +367,10 @@ async fn storefront(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(urn): Path<String>,
-    body: String,
+    body: Bytes,
 ) -> ApiResult {
     let uid = viewer(&s, &headers)?.require_user()?;
-    let v: Value = serde_json::from_str(&body)
+    let v: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
     const TYPES: [&str; 10] = [
         "digital",
@@ -439,7 +440,7 @@ async fn comments(c: Call, Path(urn): Path<String>) -> ApiResult {
         .filter(|c| c.track_id == t.id)
         .map(|c| render::comment(&s.origins, &store, c))
         .collect();
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::Object)
 }
 
 /// Records an action (comment or like) and answers the spam 429 past the configured limit.
@@ -457,10 +458,28 @@ pub fn check_action(s: &Shared, store: &mut Store, uid: u64) -> Result<(), ApiEr
     Ok(())
 }
 
-async fn comment(c: Call, Path(urn): Path<String>, body: String) -> ApiResult {
+/// A comment's `timestamp` in whole milliseconds: the spec accepts a number or a string,
+/// either of them a float ("String or float representation is supported").
+fn comment_timestamp(raw: Option<&Value>) -> Result<Option<u64>, ApiError> {
+    let ms = match raw {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match ms {
+        // Below 2^53 every whole millisecond is exact; a track is never that long.
+        Some(ms) if ms.is_finite() && (0.0..9.0e15).contains(&ms) => Ok(Some(ms.round() as u64)),
+        _ => Err(ApiError::unprocessable(
+            "timestamp must be a non-negative number of milliseconds",
+        )),
+    }
+}
+
+async fn comment(c: Call, Path(urn): Path<String>, body: Bytes) -> ApiResult {
     let Call { s, v, q, .. } = c;
     let uid = v.require_user()?;
-    let parsed: Value = serde_json::from_str(&body)
+    let parsed: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
     let c = parsed
         .get("comment")
@@ -470,20 +489,7 @@ async fn comment(c: Call, Path(urn): Path<String>, body: String) -> ApiResult {
         .and_then(Value::as_str)
         .filter(|b| !b.trim().is_empty())
         .ok_or_else(|| ApiError::unprocessable("comment[body] is required"))?;
-    let timestamp_ms = match c.get("timestamp") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
-            ApiError::unprocessable("timestamp must be a non-negative integer (ms)")
-        })?),
-        Some(Value::String(s)) => Some(s.parse::<u64>().map_err(|_| {
-            ApiError::unprocessable("timestamp must be a non-negative integer (ms)")
-        })?),
-        Some(_) => {
-            return Err(ApiError::unprocessable(
-                "timestamp must be a non-negative integer (ms)",
-            ));
-        }
-    };
+    let timestamp_ms = comment_timestamp(c.get("timestamp"))?;
     let mut store = lock(&s.store);
     let (tid, commentable, duration) = {
         let t = visible_track(&store, &urn, &v, &q)?;
@@ -523,7 +529,7 @@ async fn favoriters(c: Call, Path(urn): Path<String>) -> ApiResult {
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::Object)
 }
 
 async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
@@ -537,7 +543,7 @@ async fn reposters(c: Call, Path(urn): Path<String>) -> ApiResult {
         .map(|(a, _)| *a)
         .collect();
     let items = users_json(&s, &store, ids);
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::Object)
 }
 
 async fn related(c: Call, Path(urn): Path<String>) -> ApiResult {
@@ -565,5 +571,5 @@ async fn related(c: Call, Path(urn): Path<String>) -> ApiResult {
         &q,
         false,
     )?;
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::ArrayUnlessLinked)
 }

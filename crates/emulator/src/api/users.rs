@@ -7,7 +7,7 @@ use axum::routing::get;
 use serde_json::Value;
 
 use super::Call;
-use super::{Q, Viewer, access_filter, id_or_404, ok, page, viewer, with_access};
+use super::{Listing, Q, Viewer, access_filter, id_or_404, ok, page, viewer, with_access};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::Store;
 use crate::render;
@@ -74,7 +74,8 @@ pub fn playlists_json(
     ids: impl IntoIterator<Item = u64>,
     q: &Q,
 ) -> Result<Vec<Value>, ApiError> {
-    let show = q.flag("show_tracks", false)?;
+    // The spec: "Default is `true`".
+    let show = q.flag("show_tracks", true)?;
     Ok(ids
         .into_iter()
         .filter_map(|id| store.playlists.get(&id))
@@ -188,7 +189,7 @@ async fn search(c: Call) -> ApiResult {
         })
         .map(|u| u.id);
     let items = users_json(&s, &store, found.collect::<Vec<_>>());
-    page(&s, &path, &q, items)
+    page(&s, &path, &q, items, Listing::Object)
 }
 
 async fn show(State(s): State<AppState>, headers: HeaderMap, Path(urn): Path<String>) -> ApiResult {
@@ -209,6 +210,17 @@ pub enum Collection {
     LikedPlaylists,
     RepostedTracks,
     RepostedPlaylists,
+}
+
+impl Collection {
+    /// The spec's shape of this collection: `Users` for followers and followings, else
+    /// `Tracks` or `Playlists`.
+    pub fn listing(self) -> Listing {
+        match self {
+            Collection::Followers | Collection::Followings => Listing::Object,
+            _ => Listing::ArrayUnlessLinked,
+        }
+    }
 }
 
 /// The items of `uid`'s collection. `mine` is the signed-in user's own view (`/me/…`), where
@@ -243,7 +255,7 @@ macro_rules! user_collection {
             let store = lock(&c.s.store);
             let uid = user_id(&store, &urn)?;
             let items = collection(&c, &store, uid, $which, false)?;
-            page(&c.s, &c.path, &c.q, items)
+            page(&c.s, &c.path, &c.q, items, $which.listing())
         }
     };
 }
@@ -272,7 +284,7 @@ async fn related(c: Call, Path(urn): Path<String>) -> ApiResult {
     let mut ranked: Vec<(usize, u64)> = counts.into_iter().map(|(id, n)| (n, id)).collect();
     ranked.sort_by(|a, b| b.cmp(a));
     let items = users_json(&c.s, &store, ranked.into_iter().map(|(_, id)| id));
-    page(&c.s, &c.path, &c.q, items)
+    page(&c.s, &c.path, &c.q, items, Listing::Object)
 }
 
 async fn following_one(
