@@ -320,7 +320,7 @@ pub(crate) fn strip_query(url: &str) -> String {
 /// `text` with the query cut off every URL or path in it (`https://cdn/x.mp3?Signature=…` →
 /// `https://cdn/x.mp3`, JSON-escaped `https:\/\/…` too), and off any other word whose `?` is
 /// followed by a `key=value`.
-pub(crate) fn redact(text: &str) -> String {
+pub fn redact(text: &str) -> String {
     let delim =
         |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '(' | ')');
     let mut out = String::with_capacity(text.len());

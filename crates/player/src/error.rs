@@ -61,6 +61,9 @@ pub enum PlayerError {
     /// The thing to play is not a track, playlist, URN, id or media URL.
     #[error("not something to play: {0}")]
     InvalidTarget(String),
+    /// A volume that is not a number from 0 to 1.
+    #[error("the volume must be a number from 0 to 1, not {0}")]
+    InvalidVolume(f32),
 }
 
 impl PlayerError {

@@ -14,8 +14,8 @@ use crate::error::shown;
 /// The most a playlist may weigh, in bytes.
 pub const MAX_PLAYLIST_BYTES: usize = 4 << 20;
 
-/// One media segment.
-#[derive(Debug, Clone, PartialEq)]
+/// One media segment. Its `Debug` leaves out query strings (signatures).
+#[derive(Clone, PartialEq)]
 pub struct Segment {
     /// Absolute URL.
     pub url: Url,
@@ -23,6 +23,20 @@ pub struct Segment {
     pub duration: f64,
     /// The init segment (`EXT-X-MAP`) in force for it (shared by the segments it covers).
     pub init: Option<Arc<Url>>,
+    /// The bytes of `url` it is (`EXT-X-BYTERANGE`, start inclusive, end exclusive); the
+    /// whole resource when `None`.
+    pub range: Option<std::ops::Range<u64>>,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("url", &shown(&self.url))
+            .field("duration", &self.duration)
+            .field("init", &self.init.as_deref().map(shown))
+            .field("range", &self.range)
+            .finish()
+    }
 }
 
 /// A parsed media playlist.
@@ -51,10 +65,12 @@ impl MediaPlaylist {
     }
 }
 
+/// A playlist error; its message may quote the playlist (signed URLs included), so every
+/// query string is cut from it.
 fn bad(url: &Url, message: impl Into<String>) -> PlayerError {
     PlayerError::Playlist {
         url: shown(url),
-        message: message.into(),
+        message: scplay_core::redact(&message.into()),
     }
 }
 
@@ -147,6 +163,10 @@ pub fn parse(text: &str, url: &Url) -> Result<MediaPlaylist, PlayerError> {
                             s.uri().to_string(),
                             s.duration.duration().as_secs_f64(),
                             s.map.as_ref().map(|m| m.uri().to_string()),
+                            // Starts left out are filled in by the parser (after the
+                            // previous range); the precheck bounded both ends.
+                            s.byte_range
+                                .map(|r| r.start().unwrap_or(0) as u64..r.end() as u64),
                         )
                     })
                     .collect::<Vec<_>>()
@@ -157,7 +177,10 @@ pub fn parse(text: &str, url: &Url) -> Result<MediaPlaylist, PlayerError> {
     .map_err(|e| bad(url, e))?;
     let mut segments = Vec::with_capacity(parsed.len());
     let mut init: Option<Arc<Url>> = None;
-    for (uri, duration, map) in parsed {
+    for (uri, duration, map, range) in parsed {
+        if range.as_ref().is_some_and(|r| r.is_empty()) {
+            return Err(bad(url, "an empty byte range"));
+        }
         if let Some(m) = map {
             init = Some(Arc::new(
                 url.join(&m)
@@ -174,6 +197,7 @@ pub fn parse(text: &str, url: &Url) -> Result<MediaPlaylist, PlayerError> {
             url: seg,
             duration,
             init: init.clone(),
+            range,
         });
     }
     if segments.is_empty() {
@@ -238,5 +262,32 @@ mod tests {
             )
             .is_err()
         );
+    }
+}
+#[cfg(test)]
+mod byte_range_tests {
+    use super::*;
+
+    #[test]
+    fn errors_never_quote_signed_urls() {
+        let base = Url::parse("http://cdn.test/a/playlist.m3u8?Signature=s3cr3t").expect("url");
+        // Lines hls_m3u8 refuses, quoting a signed URL in its message.
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:http://cdn.test/0.m4s?Signature=s3cr3t\n#EXTINF:1.0,\nhttp://cdn.test/0.m4s?Signature=s3cr3t\n";
+        let e = parse(text, &base).expect_err("refused");
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
+        assert!(!format!("{e:?}").contains("s3cr3t"), "{e:?}");
+        // Nor does a parsed playlist's Debug.
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-MAP:URI=\"i.mp4?Signature=s3cr3t\"\n#EXTINF:1.0,\n0.m4s?Signature=s3cr3t\n";
+        let pl = parse(text, &base).expect("parses");
+        assert!(!format!("{pl:?}").contains("s3cr3t"), "{pl:?}");
+    }
+
+    #[test]
+    fn byte_ranges_with_and_without_offsets() {
+        let base = Url::parse("http://cdn.test/a/playlist.m3u8").expect("url");
+        let text = "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:10\n#EXTINF:1.0,\n#EXT-X-BYTERANGE:100@0\nf.mp3\n#EXTINF:1.0,\n#EXT-X-BYTERANGE:50\nf.mp3\n#EXTINF:1.0,\n#EXT-X-BYTERANGE:20@500\nf.mp3\n#EXT-X-ENDLIST\n";
+        let pl = parse(text, &base).expect("parses");
+        let ranges: Vec<_> = pl.segments.iter().map(|s| s.range.clone()).collect();
+        assert_eq!(ranges, [Some(0..100), Some(100..150), Some(500..520)]);
     }
 }

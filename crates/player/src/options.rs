@@ -23,7 +23,7 @@ pub struct PlayerOptions {
     pub pcm_ring: Duration,
     /// HLS segments fetched ahead of the one being written. Default 2.
     pub prefetch_segments: usize,
-    /// Initial volume, 0.0–1.0. Default 1.0.
+    /// Initial volume, 0.0–1.0 ([`crate::Player::new`] refuses anything else). Default 1.0.
     pub volume: f32,
     /// Length of the volume ramp on pause, resume, seek and stop (no clicks). Default 10 ms.
     pub ramp: Duration,

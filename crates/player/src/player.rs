@@ -66,6 +66,7 @@ impl Player {
         sink: Sink,
         opts: PlayerOptions,
     ) -> Result<Self, PlayerError> {
+        check_volume(opts.volume)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("scplay-fetch")
@@ -225,10 +226,12 @@ impl Player {
         self.send(Cmd::Seek(position.as_secs_f64()));
     }
 
-    /// Sets the volume, 0.0–1.0 (with a short ramp); a value that is not a number is
-    /// ignored.
-    pub fn set_volume(&self, volume: f32) {
+    /// Sets the volume, 0.0–1.0 (with a short ramp). Anything else (NaN, infinite, out of
+    /// range) is refused with [`PlayerError::InvalidVolume`] and the volume stays.
+    pub fn set_volume(&self, volume: f32) -> Result<(), PlayerError> {
+        check_volume(volume)?;
         self.send(Cmd::Volume(volume));
+        Ok(())
     }
 
     /// What the engine is doing now.
@@ -290,6 +293,15 @@ impl Player {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+/// A volume is a number from 0 to 1.
+fn check_volume(volume: f32) -> Result<(), PlayerError> {
+    if (0.0..=1.0).contains(&volume) {
+        Ok(())
+    } else {
+        Err(PlayerError::InvalidVolume(volume))
     }
 }
 

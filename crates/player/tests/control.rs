@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use scplay_emulator::catalog;
-use scplay_player::{Player, PlayerEvent, PlayerOptions, Sink};
+use scplay_player::{Player, PlayerError, PlayerEvent, PlayerOptions, Sink};
 
 fn realtime() -> PlayerOptions {
     PlayerOptions {
@@ -152,6 +152,27 @@ async fn volume_scales_the_output() {
             .zip(&half.2)
             .all(|(a, b)| (a * 0.5 - b).abs() < 1e-6)
     );
+}
+
+#[test]
+fn volumes_that_are_not_numbers_from_0_to_1_are_refused() {
+    for bad in [f32::NAN, f32::INFINITY, -0.1, 1.5] {
+        let opts = PlayerOptions {
+            volume: bad,
+            ..PlayerOptions::default()
+        };
+        assert!(matches!(
+            Player::new(None, Sink::Null, opts),
+            Err(PlayerError::InvalidVolume(_))
+        ));
+    }
+    let player = Player::new(None, Sink::Null, PlayerOptions::default()).unwrap();
+    assert!(matches!(
+        player.set_volume(f32::NAN),
+        Err(PlayerError::InvalidVolume(v)) if v.is_nan()
+    ));
+    assert!(player.set_volume(f32::NEG_INFINITY).is_err());
+    assert!(player.set_volume(0.0).is_ok() && player.set_volume(1.0).is_ok());
 }
 
 #[test]

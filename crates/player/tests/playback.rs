@@ -177,6 +177,81 @@ async fn direct_playlist_urls_play_without_the_api() {
     assert!(emu.requests().iter().all(|r| r.origin == Origin::Cdn));
 }
 
+/// Serves `body` at `http://127.0.0.1:PORT/list.m3u8` (any path) until the test ends.
+async fn serve_playlist(body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.apple.mpegurl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                let _ = conn.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/list.m3u8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_ranges_in_a_direct_playlist_are_honoured() {
+    let emu = emulator().await;
+    let file = emu.sign_cdn_path(
+        &format!("/{}.128.mp3", catalog::TRACK_MP3_ONLY),
+        Duration::from_secs(600),
+    );
+    let len = reqwest::get(&file)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len() as u64;
+    // One MP3 cut into three byte ranges: the first with its offset, the others after the
+    // previous one (no offset), as the HLS spec allows.
+    let (a, b) = (len / 3, 2 * len / 3);
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:600\n\
+         #EXTINF:1.0,\n#EXT-X-BYTERANGE:{a}@0\n{file}\n\
+         #EXTINF:1.0,\n#EXT-X-BYTERANGE:{}\n{file}\n\
+         #EXTINF:1.0,\n#EXT-X-BYTERANGE:{}\n{file}\n#EXT-X-ENDLIST\n",
+        b - a,
+        len - b
+    );
+    let list = serve_playlist(playlist).await;
+    let (whole, cut) = tokio::task::spawn_blocking(move || {
+        let o = PlayerOptions::default;
+        (
+            play_to_wav(None, &file, "byterange-whole", o()),
+            play_to_wav(None, &list, "byterange-cut", o()),
+        )
+    })
+    .await
+    .unwrap();
+    // Without the ranges, every segment is the whole file: three times the audio.
+    assert_eq!(cut.2.len(), whole.2.len(), "same length as the file itself");
+    assert!(cut.2 == whole.2, "the same samples");
+    let ranges: Vec<_> = emu.requests().into_iter().filter_map(|r| r.range).collect();
+    assert!(
+        ranges.contains(&format!("bytes=0-{}", a - 1))
+            && ranges.contains(&format!("bytes={b}-{}", len - 1)),
+        "{ranges:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seek_lands_on_the_sample() {
     let emu = emulator().await;

@@ -229,7 +229,7 @@ async fn commands_take_effect_while_the_output_is_being_reopened() {
         .expect("the output fails");
         assert_eq!(player.state(), PlayerState::Recovering);
         let asked = Instant::now();
-        player.set_volume(0.5);
+        player.set_volume(0.5).unwrap();
         player.pause();
         let paused = wait_event(&events, Duration::from_secs(5), |e| {
             matches!(e, PlayerEvent::Paused)

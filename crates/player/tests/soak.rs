@@ -64,7 +64,7 @@ fn play_hour(emu: &Emulator, faults: bool) -> (u64, u64, u64, Vec<u64>) {
     let mut rss = vec![];
     std::thread::scope(|s| {
         s.spawn(|| {
-            // One fault every 500 ms, of each kind in turn, on the media segments (the hour plays
+            // At most one fault every 500 ms, of each kind in turn, on the media segments (the hour plays
             // unpaced in well under a minute).
             let kinds = [
                 FaultKind::Status(503),
@@ -79,14 +79,27 @@ fn play_hour(emu: &Emulator, faults: bool) -> (u64, u64, u64, Vec<u64>) {
                 FaultKind::Status(403),
                 FaultKind::Latency(Duration::from_millis(300)),
             ];
-            let mut i = 0;
+            // A fault waits for the previous one to be taken and two clean segment requests
+            // after it: faults never pile up on one segment (that would be an outage, which
+            // `resilience.rs` tests on its own).
+            let segments = || {
+                emu.arrivals()
+                    .iter()
+                    .filter(|(_, p)| p.ends_with(".m4s"))
+                    .count()
+            };
+            let (mut i, mut last) = (0, 0);
             while faults && !done.load(Ordering::Acquire) {
-                emu.add_fault(
-                    Fault::on(".m4s", kinds[i % kinds.len()].clone())
-                        .at(Origin::Cdn)
-                        .times(1),
-                );
-                i += 1;
+                let n = segments();
+                if i == 0 || n >= last + 3 {
+                    emu.add_fault(
+                        Fault::on(".m4s", kinds[i % kinds.len()].clone())
+                            .at(Origin::Cdn)
+                            .times(1),
+                    );
+                    i += 1;
+                    last = n;
+                }
                 std::thread::sleep(Duration::from_millis(500));
             }
         });

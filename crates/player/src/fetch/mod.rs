@@ -49,6 +49,8 @@ pub(crate) fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
     if let Some(u) = e.url() {
         message = message.replace(u.as_str(), &shown(u));
     }
+    // Redirects and sources may quote other URLs: no query string survives.
+    let message = scplay_core::redact(&message);
     PlayerError::Network {
         url: shown(url),
         message,
@@ -131,6 +133,7 @@ pub(crate) fn gave_up(url: &Url, attempts: u32, since: Instant, last: PlayerErro
 pub(crate) async fn get(
     http: &reqwest::Client,
     url: &Url,
+    range: Option<&std::ops::Range<u64>>,
     limit: usize,
     counters: Option<&FetchCounters>,
     policy: NetPolicy,
@@ -139,7 +142,7 @@ pub(crate) async fn get(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match get_once(http, url, limit, counters, policy.stall).await {
+        match get_once(http, url, range, limit, counters, policy.stall).await {
             Ok(b) => return Ok(b),
             Err(f) if transient(&f.error) => {
                 let wait = backoff(attempt - 1, f.retry_after);
@@ -177,6 +180,7 @@ pub(crate) fn stalled(url: &Url, stall: Duration) -> PlayerError {
 async fn get_once(
     http: &reqwest::Client,
     url: &Url,
+    range: Option<&std::ops::Range<u64>>,
     limit: usize,
     counters: Option<&FetchCounters>,
     stall: Duration,
@@ -184,7 +188,15 @@ async fn get_once(
     if let Some(c) = counters {
         c.requests.fetch_add(1, Ordering::Relaxed);
     }
-    let resp = tokio::time::timeout(stall, http.get(url.clone()).send())
+    let mut req = http.get(url.clone());
+    if let Some(r) = range {
+        // Non-empty and bounded (checked when the playlist was parsed).
+        req = req.header(
+            reqwest::header::RANGE,
+            format!("bytes={}-{}", r.start, r.end.saturating_sub(1)),
+        );
+    }
+    let resp = tokio::time::timeout(stall, req.send())
         .await
         .map_err(|_| stalled(url, stall))?
         .map_err(|e| net(url, &e))?;
@@ -197,6 +209,7 @@ async fn get_once(
             },
         });
     }
+    let partial = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(PlayerError::Network {
             url: shown(url),
@@ -225,12 +238,41 @@ async fn get_once(
     if let Some(c) = counters {
         c.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
     }
-    Ok(Bytes::from(out))
+    let mut out = Bytes::from(out);
+    if let Some(r) = range
+        && !partial
+    {
+        // A server that ignored the Range sent the whole resource: cut the range out.
+        let (start, end) = (
+            usize::try_from(r.start).unwrap_or(usize::MAX),
+            usize::try_from(r.end).unwrap_or(usize::MAX),
+        );
+        if end > out.len() {
+            return Err(PlayerError::Network {
+                url: shown(url),
+                message: format!(
+                    "the byte range ends past the resource's {} bytes",
+                    out.len()
+                ),
+            }
+            .into());
+        }
+        out = out.slice(start..end);
+    }
+    Ok(out)
 }
 
 /// Fetches and checks a media playlist.
 pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist, PlayerError> {
-    let bytes = get(http, url, MAX_PLAYLIST_BYTES, None, NetPolicy::default()).await?;
+    let bytes = get(
+        http,
+        url,
+        None,
+        MAX_PLAYLIST_BYTES,
+        None,
+        NetPolicy::default(),
+    )
+    .await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| PlayerError::Playlist {
         url: shown(url),
         message: "not UTF-8".into(),

@@ -35,13 +35,19 @@ pub struct HlsJob {
     pub policy: NetPolicy,
 }
 
-async fn cached_get(job: &HlsJob, key: CacheKey, url: &Url) -> Result<Bytes, PlayerError> {
+async fn cached_get(
+    job: &HlsJob,
+    key: CacheKey,
+    url: &Url,
+    range: Option<&std::ops::Range<u64>>,
+) -> Result<Bytes, PlayerError> {
     if let Some(b) = job.cache.get(&key) {
         return Ok(b);
     }
     let b = get(
         &job.http,
         url,
+        range,
         MAX_SEGMENT_BYTES,
         Some(&job.counters),
         job.policy,
@@ -79,12 +85,16 @@ pub async fn run_hls(mut job: HlsJob, mut prod: ByteProducer) -> Result<(), Play
                 async move {
                     let init_fut = async {
                         match &init {
-                            Some(u) => cached_get(&j, CacheKey::Init(shown(u)), u).await.map(Some),
+                            Some(u) => cached_get(&j, CacheKey::Init(shown(u)), u, None)
+                                .await
+                                .map(Some),
                             None => Ok(None),
                         }
                     };
-                    let (init, body) =
-                        tokio::join!(init_fut, cached_get(&j, CacheKey::Media(i), &seg.url));
+                    let (init, body) = tokio::join!(
+                        init_fut,
+                        cached_get(&j, CacheKey::Media(i), &seg.url, seg.range.as_ref())
+                    );
                     Ok::<_, PlayerError>((init?, body?))
                 }
             })
