@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
-use scplay::core::{Client, Error as ApiError, MemoryStore};
+use scplay::core::{Client, MemoryStore};
 use scplay::player::{
     Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Sink, Target, TrackInfo,
 };
@@ -174,11 +174,7 @@ fn exit_for(e: &PlayerError) -> Fail {
     let code = match e {
         _ if e.is_not_playable() => 3,
         PlayerError::Api(a) if a.is_auth() => 4,
-        PlayerError::Api(ApiError::Network { .. })
-        | PlayerError::Network { .. }
-        | PlayerError::Stalled { .. }
-        | PlayerError::Http { .. } => 5,
-        PlayerError::Api(a) if a.is_retryable() => 5,
+        _ if e.is_transient() => 5,
         PlayerError::InvalidTarget(_) => 2,
         _ => 1,
     };
@@ -230,12 +226,15 @@ fn event_json(e: &PlayerEvent) -> serde_json::Value {
             info: i,
             preview,
             kind,
-        } => json!({"event": "playing", "track": info(i), "preview": preview, "stream": kind}),
+        } => {
+            json!({"event": "playing", "track": info(i), "preview": preview, "stream": kind.name()})
+        }
         PlayerEvent::Paused => json!({"event": "paused"}),
         PlayerEvent::Resumed => json!({"event": "resumed"}),
         PlayerEvent::Position(p) => json!({"event": "position", "seconds": p}),
         PlayerEvent::Seeked(p) => json!({"event": "seeked", "seconds": p}),
         PlayerEvent::Underrun => json!({"event": "underrun"}),
+        PlayerEvent::Xrun { count } => json!({"event": "xrun", "count": count}),
         PlayerEvent::EndOfTrack(i) => json!({"event": "end_of_track", "track": info(i)}),
         PlayerEvent::Stopped => json!({"event": "stopped"}),
         PlayerEvent::Error(m) => json!({"event": "error", "message": m}),

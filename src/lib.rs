@@ -1,9 +1,7 @@
-//! # scplay
-//!
-//! A SoundCloud client and low-latency streaming playback engine. This facade re-exports the
-//! workspace's crates: [`core`] (API and OAuth 2.1 client) and [`player`] (the streaming
-//! player). The emulator (`scplay-emulator`) is a development dependency for tests, benches and
-//! the demo.
+// The README is the crate's front page, so its code examples compile with `cargo test`.
+#![doc = include_str!("../README.md")]
 
+/// The API and OAuth 2.1 client (`scplay-core`).
 pub use scplay_core as core;
+/// The streaming player (`scplay-player`).
 pub use scplay_player as player;

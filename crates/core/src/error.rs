@@ -186,6 +186,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the failure may pass: trying again later can succeed (the network, rate
+    /// limits, the service's 5xx). A supervisor retries these with a back-off and gives up on
+    /// the rest (authentication, not found, bad requests).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Network { .. }) || self.is_retryable()
+    }
+
     /// Whether repeating the same request later may succeed (rate limits, 5xx but 504 on a
     /// non-idempotent request, network errors that happened before the request was sent).
     pub fn is_retryable(&self) -> bool {

@@ -128,6 +128,23 @@ impl Converter {
         Ok(())
     }
 
+    /// The format it converts from.
+    pub fn input_format(&self) -> Format {
+        self.from
+    }
+
+    /// Whether it resamples (its output then lags its input by the resampler's delay).
+    pub fn resamples(&self) -> bool {
+        self.resampler.is_some()
+    }
+
+    /// Output frames that correspond to the input taken so far: where the next input frame
+    /// will come out, counted from the converter's first output frame.
+    pub fn output_position(&self) -> u64 {
+        (self.frames_in as f64 * f64::from(self.to.rate) / f64::from(self.from.rate)).round()
+            as u64
+    }
+
     /// Converts a block; the returned slice is valid until the next call.
     pub fn push(&mut self, input: &[f32]) -> Result<&[f32], PlayerError> {
         self.out.clear();

@@ -1,7 +1,9 @@
 //! Decoding (on its own thread): one continuous stream across segments. AAC in fragmented
 //! MP4 goes through our streaming demuxer ([`crate::fmp4`]) with the edit list's priming
 //! trimmed (symphonia leaves it); MP3 and the rest through symphonia's readers, whose gapless
-//! mode trims MP3 encoder delay and padding. A bad packet is skipped and counted, never fatal.
+//! mode trims MP3 encoder delay and padding. A bad packet is skipped and counted; damaged
+//! fMP4 boxes skip to the next segment; a stream that cannot go on is an error, never a quiet
+//! end. A new init segment or a reset gets a new decoder.
 
 use std::io::{Cursor, Read};
 
@@ -44,6 +46,8 @@ pub struct Decoder {
     last_audio: std::time::Instant,
     /// Packets that failed to decode and were skipped.
     skipped_packets: u64,
+    /// Init segments the decoder is configured for (fMP4).
+    inits: u64,
 }
 
 /// The containers the player reads through symphonia: MP3 (progressive and MP3 HLS), ADTS
@@ -81,7 +85,7 @@ fn format_of(params: &AudioCodecParameters) -> Result<Format, PlayerError> {
 fn make_decoder(params: &AudioCodecParameters) -> Result<Box<dyn AudioDecoder>, PlayerError> {
     symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| PlayerError::Decode(format!("unsupported codec: {e}")))
+        .map_err(PlayerError::Unsupported)
 }
 
 impl Decoder {
@@ -120,6 +124,7 @@ impl Decoder {
                 buf: Vec::with_capacity(8192),
                 skip,
                 skipped_packets: 0,
+                inits: 1,
             });
         }
         let mss = MediaSourceStream::new(
@@ -138,7 +143,7 @@ impl Decoder {
                 MetadataOptions::default(),
             )
         })?
-        .map_err(|e| PlayerError::Decode(format!("unrecognised stream: {e}")))?;
+        .map_err(PlayerError::Unsupported)?;
         let track = reader
             .default_track(TrackType::Audio)
             .ok_or_else(|| PlayerError::Decode("no audio track".into()))?;
@@ -160,6 +165,7 @@ impl Decoder {
             buf: Vec::with_capacity(8192),
             skip: 0,
             skipped_packets: 0,
+            inits: 1,
         })
     }
 
@@ -199,21 +205,58 @@ impl Decoder {
                 Demux::Fmp4(d) => match d.next_packet() {
                     Ok(Some((ts, data))) => {
                         self.packet_ts = Some(ts);
-                        Ok(Some(Packet::new(
-                            0,
-                            (ts as i64).into(),
-                            1024u64.into(),
-                            data.to_vec(),
-                        )))
+                        let packet = Packet::new(0, (ts as i64).into(), 1024u64.into(), data.to_vec());
+                        if d.inits != self.inits {
+                            // A new init segment (a discontinuity): its own decoder.
+                            self.inits = d.inits;
+                            let params = d.init.params.clone();
+                            self.rebuild(&params)?;
+                        }
+                        Ok(Some(packet))
                     }
-                    // The end, or the ring ended mid-box: the stream is over.
-                    Ok(None) | Err(_) => Ok(None),
+                    Ok(None) => Ok(None),
+                    // Damaged boxes: what is left of the fragment is skipped, and the stream
+                    // goes on at the next segment; when there is none, the item failed.
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        self.skipped_packets += 1;
+                        match d.resync() {
+                            Ok(true) => continue,
+                            Ok(false) => Err(PlayerError::Decode(format!(
+                                "the stream is damaged and ends there: {e}"
+                            ))),
+                            Err(e2) if e2.kind() == std::io::ErrorKind::InvalidData => {
+                                Err(PlayerError::Decode(format!("the stream is damaged: {e}")))
+                            }
+                            Err(_) => Ok(None),
+                        }
+                    }
+                    // The byte ring ended mid-box (the fetch ended: its result says why),
+                    // was cancelled, or its watchdog fired (the job reports the stall).
+                    Err(_) => Ok(None),
                 },
                 Demux::Symphonia(reader, track_id) => match guarded(|| reader.next_packet())? {
                     Ok(Some(p)) if p.track_id == *track_id => Ok(Some(p)),
                     Ok(Some(_)) => continue,
-                    Ok(None) | Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => Ok(None),
-                    Err(SymError::DecodeError(_)) => {
+                    Ok(None) => Ok(None),
+                    Err(SymError::IoError(e)) if e.kind() != std::io::ErrorKind::InvalidData => {
+                        Ok(None)
+                    }
+                    Err(SymError::ResetRequired) => {
+                        // A new logical stream: its track, and a decoder for it.
+                        let track = reader
+                            .default_track(TrackType::Audio)
+                            .ok_or_else(|| PlayerError::Decode("no audio track after a reset".into()))?;
+                        *track_id = track.id;
+                        let params = track
+                            .codec_params
+                            .as_ref()
+                            .and_then(|p| p.audio())
+                            .cloned()
+                            .ok_or_else(|| PlayerError::Decode("no codec parameters after a reset".into()))?;
+                        self.rebuild(&params)?;
+                        continue;
+                    }
+                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
                         self.skipped_packets += 1;
                         if let Some(e) = self.starved() {
                             return Err(e);
@@ -224,6 +267,20 @@ impl Decoder {
                 },
             };
         }
+    }
+
+    /// A new decoder for `params` (a new init segment, a reset); the stream's format must
+    /// stay what the output was set up for.
+    fn rebuild(&mut self, params: &AudioCodecParameters) -> Result<(), PlayerError> {
+        let format = format_of(params)?;
+        if format != self.format {
+            return Err(PlayerError::Decode(format!(
+                "the stream changed format mid-way ({} Hz × {} → {} Hz × {})",
+                self.format.rate, self.format.channels, format.rate, format.channels
+            )));
+        }
+        self.dec = make_decoder(params)?;
+        Ok(())
     }
 
     /// The next block of interleaved samples, or `None` at the end of the stream.
@@ -286,4 +343,81 @@ pub fn decode_all(
         block(b);
     }
     Ok((format, frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture's top-level boxes, as (type, bytes).
+    fn boxes() -> Vec<([u8; 4], Vec<u8>)> {
+        let file: &[u8] = include_bytes!("../../emulator/fixtures/main.aac160.mp4");
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at + 8 <= file.len() {
+            let size = u32::from_be_bytes([file[at], file[at + 1], file[at + 2], file[at + 3]]);
+            let size = (size as usize).max(8).min(file.len() - at);
+            let mut t = [0; 4];
+            t.copy_from_slice(&file[at + 4..at + 8]);
+            out.push((t, file[at..at + size].to_vec()));
+            at += size;
+        }
+        out
+    }
+
+    /// The init segment and the first `n` fragments (styp … mdat each).
+    fn stream(n: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+        let all = boxes();
+        let init: Vec<u8> = all
+            .iter()
+            .take_while(|(t, _)| t != b"styp")
+            .flat_map(|(_, b)| b.clone())
+            .collect();
+        let mut frags = Vec::new();
+        let mut cur = Vec::new();
+        for (t, b) in all.iter().skip_while(|(t, _)| t != b"styp") {
+            cur.extend_from_slice(b);
+            if t == b"mdat" {
+                frags.push(std::mem::take(&mut cur));
+            }
+        }
+        frags.truncate(n);
+        (init, frags)
+    }
+
+    /// A box claiming more than any `moof` may hold: damaged data, not the end.
+    fn damaged() -> Vec<u8> {
+        let mut b = 0x7FFF_FFF0u32.to_be_bytes().to_vec();
+        b.extend_from_slice(b"moof");
+        b.extend_from_slice(&[0xAB; 300]);
+        b
+    }
+
+    #[test]
+    fn a_damaged_fragment_is_skipped_and_the_next_segment_plays() {
+        let (init, frags) = stream(2);
+        assert_eq!(frags.len(), 2);
+        let clean = [init.clone(), frags[0].clone(), frags[1].clone()].concat();
+        let (_, want) = decode_all(&clean, Some("mp4"), |_| {}).expect("clean");
+        let hurt = [init, frags[0].clone(), damaged(), frags[1].clone()].concat();
+        let (_, got) = decode_all(&hurt, Some("mp4"), |_| {}).expect("resynchronised");
+        assert_eq!(got, want, "both fragments decoded");
+    }
+
+    #[test]
+    fn a_stream_that_cannot_go_on_is_an_error_not_its_end() {
+        let (init, frags) = stream(1);
+        let hurt = [init, frags[0].clone(), damaged()].concat();
+        let r = decode_all(&hurt, Some("mp4"), |_| {});
+        assert!(matches!(r, Err(PlayerError::Decode(_))), "{r:?}");
+    }
+
+    #[test]
+    fn a_new_init_segment_mid_stream_decodes_on() {
+        let (init, frags) = stream(2);
+        let twice = [init.clone(), frags[0].clone(), init, frags[1].clone()].concat();
+        let mut blocks = 0;
+        let (_, frames) = decode_all(&twice, Some("mp4"), |_| blocks += 1).expect("decodes");
+        assert!(frames > 0 && blocks > 0);
+    }
 }

@@ -61,18 +61,54 @@ pub enum PlayerError {
     /// The thing to play is not a track, playlist, URN, id or media URL.
     #[error("not something to play: {0}")]
     InvalidTarget(String),
+    /// A thread or runtime the player needs could not be started.
+    #[error("cannot start {what}")]
+    Setup {
+        /// What could not be started.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built (TLS roots, system configuration).
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The sink refused to start (a WAV path that cannot be created, a closed pipe).
+    #[error("the audio sink could not start")]
+    Sink(#[source] std::io::Error),
+    /// The stream's container or codec is not one the player reads.
+    #[error("unsupported or unrecognised stream")]
+    Unsupported(#[source] symphonia::core::errors::Error),
+    /// The output was closed for good (a pipe whose reader went away): playback ended.
+    #[error("the audio output was closed")]
+    OutputClosed,
     /// A volume that is not a number from 0 to 1.
     #[error("the volume must be a number from 0 to 1, not {0}")]
     InvalidVolume(f32),
 }
 
 impl PlayerError {
-    /// Whether the track itself cannot be played (blocked, DRM only, no stream), as opposed
-    /// to a failure that may pass.
+    /// Whether the failure may pass (the network, the service's 5xx and 429, a stalled
+    /// stream): trying again later can succeed. A supervisor retries these with a back-off
+    /// and gives up on the rest.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PlayerError::Network { .. } | PlayerError::Stalled { .. } => true,
+            PlayerError::Http { status, .. } => *status >= 500 || *status == 429,
+            PlayerError::Api(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// Whether the track itself cannot be played (blocked, DRM only, no stream, not audio), as
+    /// opposed to a failure that may pass.
     pub fn is_not_playable(&self) -> bool {
         matches!(
             self,
-            PlayerError::Blocked { .. } | PlayerError::Drm { .. } | PlayerError::NoStream(_)
+            PlayerError::Blocked { .. }
+                | PlayerError::Drm { .. }
+                | PlayerError::NoStream(_)
+                | PlayerError::Unsupported(_)
         )
     }
 }
@@ -83,4 +119,28 @@ pub(crate) fn shown(url: &url::Url) -> String {
     u.set_query(None);
     u.set_fragment(None);
     u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn transient_failures_are_told_apart_and_causes_are_kept() {
+        let http = |status| PlayerError::Http {
+            url: "https://cdn.example/a.mp3".into(),
+            status,
+        };
+        assert!(http(503).is_transient() && http(429).is_transient());
+        assert!(!http(404).is_transient() && !http(403).is_transient());
+        assert!(PlayerError::Stalled { secs: 45 }.is_transient());
+        assert!(!PlayerError::OutputClosed.is_transient());
+        let sink = PlayerError::Sink(std::io::Error::other("no such directory"));
+        assert_eq!(
+            sink.source().map(ToString::to_string).as_deref(),
+            Some("no such directory")
+        );
+        assert!(!sink.is_transient());
+    }
 }

@@ -22,8 +22,8 @@ pub enum PlayerEvent {
         info: TrackInfo,
         /// Whether this is the 30 s preview, not the full track.
         preview: bool,
-        /// The stream kind (`hls_aac_160`, `hls_mp3_128`, `preview_mp3_128`, `direct`, …).
-        kind: String,
+        /// The stream kind.
+        kind: crate::StreamKind,
     },
     /// A queue item is now heard (at the first sample of a gapless join): its index in the
     /// queue (order of addition), attribution and whether it is the 30 s preview.
@@ -62,6 +62,12 @@ pub enum PlayerEvent {
     Seeked(f64),
     /// The output ran dry while more was expected.
     Underrun,
+    /// The sound card glitched (an ALSA xrun) and recovered on its own; `count` is the total
+    /// so far. Nothing is reopened.
+    Xrun {
+        /// Xruns since the player started.
+        count: u64,
+    },
     /// The track played to its end.
     EndOfTrack(TrackInfo),
     /// Stopped before the end.
@@ -78,6 +84,7 @@ pub struct Stats {
     pub(crate) fetch: std::sync::Arc<crate::fetch::FetchCounters>,
     pub(crate) packets_skipped: AtomicU64,
     pub(crate) silence_frames: AtomicU64,
+    pub(crate) xruns: AtomicU64,
 }
 
 /// A copy of a player's counters.
@@ -97,6 +104,8 @@ pub struct StatsSnapshot {
     pub packets_skipped: u64,
     /// Frames of silence a real-time output played because audio was late (underruns).
     pub silence_frames: u64,
+    /// Glitches of the sound card it recovered from on its own (ALSA xruns).
+    pub xruns: u64,
 }
 
 impl Stats {
@@ -111,6 +120,7 @@ impl Stats {
             url_refreshes: self.fetch.refreshes.load(Ordering::Acquire),
             packets_skipped: self.packets_skipped.load(Ordering::Acquire),
             silence_frames: self.silence_frames.load(Ordering::Acquire),
+            xruns: self.xruns.load(Ordering::Acquire),
         }
     }
 }

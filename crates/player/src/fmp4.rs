@@ -286,9 +286,28 @@ fn parse_trun(b: &[u8], s: usize, e: usize, size_default: u32, sizes: &mut Vec<u
     }
 }
 
+/// A byte stream with bytes put back in front (what a resynchronisation read past).
+struct Input<R> {
+    back: std::collections::VecDeque<u8>,
+    inner: R,
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.back.is_empty() {
+            return self.inner.read(buf);
+        }
+        let n = self.back.len().min(buf.len());
+        for (b, v) in buf.iter_mut().zip(self.back.drain(..n)) {
+            *b = v;
+        }
+        Ok(n)
+    }
+}
+
 /// Reads boxes from a byte stream and yields AAC packets.
 pub struct Fmp4Demuxer<R> {
-    inner: R,
+    inner: Input<R>,
     /// The codec configuration (from the first `moov`).
     pub init: InitInfo,
     sizes: Vec<u32>,
@@ -299,6 +318,8 @@ pub struct Fmp4Demuxer<R> {
     pub dropped: u64,
     /// Decode timestamp of the next packet, in samples.
     pub ts: u64,
+    /// Init segments read so far (a new one mid-stream means a new decoder configuration).
+    pub inits: u64,
 }
 
 fn read_header<R: Read>(r: &mut R) -> io::Result<Option<([u8; 4], u64)>> {
@@ -342,8 +363,13 @@ fn read_payload<R: Read>(r: &mut R, len: u64, limit: u64, buf: &mut Vec<u8>) -> 
         ));
     }
     buf.clear();
-    buf.resize(len as usize, 0);
-    r.read_exact(buf)
+    // Grown as the bytes arrive, not to what the header claims: a short stream that claims a
+    // large box costs only what it holds.
+    let got = r.take(len).read_to_end(buf)?;
+    if (got as u64) < len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
 }
 
 fn skip<R: Read>(r: &mut R, len: u64) -> io::Result<()> {
@@ -357,7 +383,11 @@ fn skip<R: Read>(r: &mut R, len: u64) -> io::Result<()> {
 
 impl<R: Read> Fmp4Demuxer<R> {
     /// Reads up to and including the first `moov`.
-    pub fn new(mut inner: R) -> io::Result<Self> {
+    pub fn new(inner: R) -> io::Result<Self> {
+        let mut inner = Input {
+            back: Default::default(),
+            inner,
+        };
         let mut buf = Vec::new();
         loop {
             let Some((t, len)) = read_header(&mut inner)? else {
@@ -377,10 +407,48 @@ impl<R: Read> Fmp4Demuxer<R> {
                     next: (0, 0),
                     dropped: 0,
                     ts: 0,
+                    inits: 1,
                 });
             }
             skip(&mut inner, len)?;
         }
+    }
+
+    /// After damaged data: drops what is left of the current fragment and reads on to the
+    /// next segment (`styp`) or fragment (`moof`) header whose size is plausible, at most
+    /// `MAX_MDAT` bytes on. `false` when the stream ended first.
+    pub fn resync(&mut self) -> io::Result<bool> {
+        self.sizes.clear();
+        self.mdat.clear();
+        self.next = (0, 0);
+        let mut window = [0u8; 8];
+        let mut filled = 0;
+        let mut scanned: u64 = 0;
+        let mut byte = [0u8; 1];
+        while scanned < MAX_MDAT {
+            if self.inner.read(&mut byte)? == 0 {
+                return Ok(false);
+            }
+            scanned += 1;
+            if filled < 8 {
+                window[filled] = byte[0];
+                filled += 1;
+            } else {
+                window.copy_within(1.., 0);
+                window[7] = byte[0];
+            }
+            if filled == 8 && matches!(&window[4..8], b"styp" | b"moof") {
+                let size = u64::from(u32::from_be_bytes([window[0], window[1], window[2], window[3]]));
+                if (8..=MAX_META_BOX).contains(&size) {
+                    self.inner.back.extend(window);
+                    return Ok(true);
+                }
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no segment boundary within the largest segment size",
+        ))
     }
 
     /// The next packet's decode time (in samples) and bytes, or `None` at the end of the
@@ -430,6 +498,7 @@ impl<R: Read> Fmp4Demuxer<R> {
                     // A new init segment (a discontinuity): take its configuration.
                     read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
                     self.init = parse_moov(&buf)?;
+                    self.inits += 1;
                     self.mdat.clear();
                 }
                 _ => skip(&mut self.inner, len)?,

@@ -4,21 +4,18 @@
 //! comes out at once, in a few MiB of memory.
 //!
 //! ```text
-//!  Player ──commands──► engine thread ──events──► subscribers
-//!                         │
-//!  plan: Track + /streams ──► StreamPlan (HLS AAC fMP4 | HLS MP3 | progressive MP3, preview?)
-//!                         │
-//!  fetch (tokio): playlist → init + first segment together → prefetch ──► byte ring (SPSC)
-//!                         │   reader waits when empty, EOF when the fetcher is done
-//!  decode (engine thread): symphonia → trim priming → f32 ──► PCM ring (SPSC, 200 ms)
-//!                         │
-//!  output: cpal callback (pop, silence-fill, gain ramp, atomics) | WAV | pipe | null
+//!  Player ──commands──► engine thread ◄── item jobs: resolve → open → decode (own ring)
+//!                         │   convert (one resampler per run of items) → crossfade
+//!                         ▼
+//!                      PCM ring (SPSC, 200 ms) ──► output: cpal callback | WAV | pipe | null
 //! ```
 //!
-//! - [`plan`]: `blocked` is refused before any media request, `preview` plays the 30 s preview
-//!   (and says so in [`PlayerEvent::Playing`]), otherwise AAC 160 → AAC 96 → MP3 HLS → a full
-//!   progressive MP3; encrypted (DRM) playlists are refused; stream URLs are followed with the
-//!   token, the CDN is fetched without it.
+//! The threads, states and data path are in the project's `docs/architecture.md`.
+//!
+//! - Resolution: `blocked` is refused before any media request, `preview` plays the 30 s
+//!   preview (and says so in [`PlayerEvent::Playing`]), otherwise AAC 160 → AAC 96 → MP3 HLS →
+//!   a full progressive MP3 ([`Prefer`], [`StreamKind`]); encrypted (DRM) playlists are
+//!   refused; stream URLs are followed with the token, the CDN is fetched without it.
 //! - Every track event carries its attribution ([`TrackInfo`]): uploader, SoundCloud link
 //!   (the profile for private tracks) and artwork, as SoundCloud's terms ask.
 //! - Budgets ([`PlayerOptions`]): byte ring 512 KiB, PCM ring 200 ms, 2 segments prefetched;
@@ -26,27 +23,40 @@
 //! - A queue ([`Player::enqueue`], [`Repeat`], shuffle): the next item is preloaded 10 s before
 //!   the current one ends and joins it gaplessly in the same output (AAC priming and padding
 //!   from the edit list, MP3 from the LAME header), or crossfades.
+//! - Every command takes effect within milliseconds whatever the network is doing
+//!   ([`Player::state`] says what the engine is doing).
 //! - Signed URLs that expire mid-stream (the CDN's 403) are re-resolved and the stream goes on
 //!   at the same segment.
 //!
-//! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
-//! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.
+//! Cargo features: `cpal` (default), the sound-card sink; without it the crate builds without
+//! ALSA, and WAV, pipe, null and your own [`SampleWriter`] remain. `unstable-internals`
+//! exposes the plumbing (decoder, demuxer, playlist parser, rings) to the project's own
+//! benchmarks, fuzz targets and tests: not part of the API, no stability promise.
 
-pub mod convert;
-pub mod decode;
+/// Plumbing modules: `pub` (hidden) with the `unstable-internals` feature, for the
+/// project's own benchmarks, fuzz targets and tests; crate-private otherwise.
+macro_rules! internal {
+    ($($name:ident),*) => {$(
+        #[cfg(feature = "unstable-internals")]
+        #[doc(hidden)]
+        pub mod $name;
+        #[cfg(not(feature = "unstable-internals"))]
+        #[allow(dead_code, unreachable_pub)]
+        mod $name;
+    )*};
+}
+
+internal!(convert, decode, fetch, fmp4, hls, ring);
+
 mod engine;
 mod error;
 mod events;
-pub mod fetch;
-pub mod fmp4;
-pub mod hls;
 mod options;
 mod output;
 mod pipeline;
-pub mod plan;
+mod plan;
 mod player;
 mod queue;
-pub mod ring;
 
 pub use engine::PlayerState;
 pub use error::PlayerError;
@@ -56,8 +66,12 @@ pub use output::Format;
 #[cfg(feature = "cpal")]
 pub use output::cpal_sink::list_devices;
 pub use output::sink::{NullWriter, PipeWriter, SampleWriter, Sink};
-pub use output::wav::{WavWriter, read_wav};
-pub use plan::{Source, StreamPlan, Target, TrackInfo};
+pub use output::wav::WavWriter;
+/// Reads a WAV file this player wrote (for the project's tests).
+#[cfg(feature = "unstable-internals")]
+#[doc(hidden)]
+pub use output::wav::read_wav;
+pub use plan::{StreamKind, Target, TrackInfo};
 pub use player::Player;
 pub use queue::Repeat;
 pub use scplay_core as core;

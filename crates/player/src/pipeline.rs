@@ -100,7 +100,7 @@ impl Ctx {
     async fn track_stream(&self, track: &Track) -> Result<Stream, PlayerError> {
         let client = self.client()?;
         let plan = plan::resolve_track(client, &self.http, track, self.opts.prefer).await?;
-        let refresh = plan::refresher(client, track, &plan.kind);
+        let refresh = plan::refresher(client, track, plan.kind);
         Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
     }
 
@@ -186,9 +186,11 @@ impl Ctx {
                 // Progressive seeks start at the byte of the target at the stream's mean rate
                 // (CBR MP3): the decoder resyncs at the next frame.
                 let offset = match (at > 0.0, plan.info.duration_ms) {
-                    (true, Some(ms)) if ms > 0 => content_length(&self.http, url)
-                        .await
-                        .map_or(0, |len| (len as f64 * at * 1000.0 / ms as f64) as u64),
+                    (true, Some(ms)) if ms > 0 => {
+                        content_length(&self.http, url, self.opts.stall_timeout)
+                            .await
+                            .map_or(0, |len| (len as f64 * at * 1000.0 / ms as f64) as u64)
+                    }
                     _ => 0,
                 };
                 let skip = if offset > 0 { 0.0 } else { at };
@@ -272,6 +274,55 @@ impl Started {
     }
 }
 
-async fn content_length(http: &reqwest::Client, url: &url::Url) -> Option<u64> {
-    http.head(url.clone()).send().await.ok()?.content_length()
+/// The length of the file at `url` (a HEAD request, within `timeout`), from its
+/// `Content-Length` header (a HEAD response has no body to measure).
+async fn content_length(
+    http: &reqwest::Client,
+    url: &url::Url,
+    timeout: std::time::Duration,
+) -> Option<u64> {
+    let resp = tokio::time::timeout(timeout, http.head(url.clone()).send())
+        .await
+        .ok()?
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.headers()
+        .get(reqwest::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_progressive_seek_knows_the_file_length_from_a_head_request() {
+        let emu = scplay_emulator::Emulator::start(Default::default())
+            .await
+            .expect("emulator");
+        let url = emu.sign_cdn_path(
+            &format!("/{}.128.mp3", scplay_emulator::catalog::TRACK_MP3_ONLY),
+            std::time::Duration::from_secs(60),
+        );
+        let url = url::Url::parse(&url).expect("url");
+        let http = reqwest::Client::new();
+        let whole = http
+            .get(url.clone())
+            .send()
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("body")
+            .len() as u64;
+        // A HEAD response has no body: its length is the header's, not 0.
+        let len = content_length(&http, &url, std::time::Duration::from_secs(5)).await;
+        assert_eq!(len, Some(whole));
+    }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use scplay_core::{Access, Client, Track, TrackUrn};
 use url::Url;
 
-use crate::hls::{self, MediaPlaylist};
+use crate::hls::MediaPlaylist;
 use crate::options::Prefer;
 use crate::{PlayerError, fetch};
 
@@ -110,6 +110,82 @@ pub enum Source {
     },
 }
 
+/// The kinds of stream a track offers (`GET /tracks/{urn}/streams`), and direct URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamKind {
+    /// AAC-LC 160 kbit/s in fragmented MP4, HLS.
+    HlsAac160,
+    /// AAC-LC 96 kbit/s in fragmented MP4, HLS.
+    HlsAac96,
+    /// MP3 128 kbit/s, HLS (byte ranges of one file).
+    HlsMp3,
+    /// One MP3 128 kbit/s file (progressive download).
+    ProgressiveMp3,
+    /// The 30 s preview, one MP3 file.
+    PreviewMp3,
+    /// A media URL given directly (no API).
+    Direct,
+}
+
+impl StreamKind {
+    /// Its field name in the API's `Streams` (`hls_aac_160_url` without `_url`), or `direct`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamKind::HlsAac160 => "hls_aac_160",
+            StreamKind::HlsAac96 => "hls_aac_96",
+            StreamKind::HlsMp3 => "hls_mp3_128",
+            StreamKind::ProgressiveMp3 => "http_mp3_128",
+            StreamKind::PreviewMp3 => "preview_mp3_128",
+            StreamKind::Direct => "direct",
+        }
+    }
+
+    /// Its (API) URL in `streams`.
+    pub fn url(self, streams: &scplay_core::Streams) -> Option<&str> {
+        match self {
+            StreamKind::HlsAac160 => streams.hls_aac_160_url.as_deref(),
+            StreamKind::HlsAac96 => streams.hls_aac_96_url.as_deref(),
+            StreamKind::HlsMp3 => streams.hls_mp3_128_url.as_deref(),
+            StreamKind::ProgressiveMp3 => streams.http_mp3_128_url.as_deref(),
+            StreamKind::PreviewMp3 => streams.preview_mp3_128_url.as_deref(),
+            StreamKind::Direct => None,
+        }
+    }
+
+    /// Whether it is HLS (a playlist of segments) rather than one file.
+    pub fn is_hls(self) -> bool {
+        matches!(
+            self,
+            StreamKind::HlsAac160 | StreamKind::HlsAac96 | StreamKind::HlsMp3
+        )
+    }
+}
+
+impl std::fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Prefer {
+    /// The HLS kinds in the order they are tried (a full progressive MP3 comes after them).
+    pub fn order(self) -> [StreamKind; 3] {
+        match self {
+            Prefer::Aac => [
+                StreamKind::HlsAac160,
+                StreamKind::HlsAac96,
+                StreamKind::HlsMp3,
+            ],
+            Prefer::Mp3 => [
+                StreamKind::HlsMp3,
+                StreamKind::HlsAac160,
+                StreamKind::HlsAac96,
+            ],
+        }
+    }
+}
+
 /// A resolved stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamPlan {
@@ -119,8 +195,8 @@ pub struct StreamPlan {
     pub preview: bool,
     /// Attribution.
     pub info: TrackInfo,
-    /// The stream kind chosen (`hls_aac_160`, …, or `direct`).
-    pub kind: String,
+    /// The stream kind chosen.
+    pub kind: StreamKind,
 }
 
 fn secret_token(t: &Track) -> Option<String> {
@@ -164,24 +240,14 @@ pub async fn resolve_track(
             source: Source::File { url },
             preview: true,
             info,
-            kind: "preview_mp3_128".into(),
+            kind: StreamKind::PreviewMp3,
         });
     }
-    let order: [(&str, &Option<String>); 3] = match prefer {
-        Prefer::Aac => [
-            ("hls_aac_160", &streams.hls_aac_160_url),
-            ("hls_aac_96", &streams.hls_aac_96_url),
-            ("hls_mp3_128", &streams.hls_mp3_128_url),
-        ],
-        Prefer::Mp3 => [
-            ("hls_mp3_128", &streams.hls_mp3_128_url),
-            ("hls_aac_160", &streams.hls_aac_160_url),
-            ("hls_aac_96", &streams.hls_aac_96_url),
-        ],
-    };
     let mut drm = None;
-    for (kind, url) in order {
-        let Some(api_url) = url else { continue };
+    for kind in prefer.order() {
+        let Some(api_url) = kind.url(&streams) else {
+            continue;
+        };
         let mut url = client.stream_location(api_url).await?;
         let mut fetched = fetch::playlist(http, &url).await;
         if fetched.as_ref().is_err_and(fetch::expired) {
@@ -198,7 +264,7 @@ pub async fn resolve_track(
                     },
                     preview: false,
                     info,
-                    kind: kind.into(),
+                    kind,
                 });
             }
             Err(e @ PlayerError::Drm { .. }) => drm = Some(e),
@@ -213,7 +279,7 @@ pub async fn resolve_track(
                 source: Source::File { url },
                 preview: false,
                 info,
-                kind: "http_mp3_128".into(),
+                kind: StreamKind::ProgressiveMp3,
             });
         }
     }
@@ -223,29 +289,28 @@ pub async fn resolve_track(
 }
 
 /// How to resolve `track`'s stream `kind` again, for a freshly signed URL.
-pub(crate) fn refresher(client: &Client, track: &Track, kind: &str) -> Option<fetch::Refresh> {
+pub(crate) fn refresher(
+    client: &Client,
+    track: &Track,
+    kind: StreamKind,
+) -> Option<fetch::Refresh> {
     let urn = track
         .urn
         .as_deref()
         .and_then(|u| TrackUrn::parse(u).ok())
         .or_else(|| track.id.map(TrackUrn::from))?;
     let secret = secret_token(track).map(scplay_core::Secret::new);
-    let (client, kind) = (client.clone(), kind.to_string());
+    let client = client.clone();
     Some(std::sync::Arc::new(move || {
-        let (client, kind, secret) = (client.clone(), kind.clone(), secret.clone());
+        let (client, secret) = (client.clone(), secret.clone());
         Box::pin(async move {
             let streams = client
                 .streams(urn, secret.as_ref().map(scplay_core::Secret::expose))
                 .await?;
-            let api_url = match kind.as_str() {
-                "hls_aac_160" => streams.hls_aac_160_url,
-                "hls_aac_96" => streams.hls_aac_96_url,
-                "hls_mp3_128" => streams.hls_mp3_128_url,
-                "http_mp3_128" => streams.http_mp3_128_url,
-                "preview_mp3_128" => streams.preview_mp3_128_url,
-                _ => None,
-            }
-            .ok_or_else(|| PlayerError::NoStream(format!("the {kind} stream went away")))?;
+            let api_url = kind
+                .url(&streams)
+                .map(str::to_string)
+                .ok_or_else(|| PlayerError::NoStream(format!("the {kind} stream went away")))?;
             Ok(client.stream_location(&api_url).await?)
         })
     }))
@@ -272,9 +337,6 @@ pub async fn resolve_direct(http: &reqwest::Client, url: &Url) -> Result<StreamP
         source,
         preview: false,
         info,
-        kind: "direct".into(),
+        kind: StreamKind::Direct,
     })
 }
-
-/// Unused by HLS parsing but re-exported for users checking playlists themselves.
-pub use hls::parse as parse_playlist;

@@ -13,9 +13,10 @@ use crate::engine::{Cmd, Engine, PlayerState, Shared};
 use crate::events::{PlayerEvent, StatsSnapshot};
 use crate::fetch::FetchCounters;
 use crate::options::PlayerOptions;
-use crate::output::driver::SinkSlot;
+use crate::output::backend::Backend;
 use crate::output::sink::{NullWriter, PipeWriter, Sink};
 use crate::output::wav::WavWriter;
+use crate::output::writer::WriterBackend;
 use crate::pipeline::Ctx;
 use crate::plan::Target;
 use crate::queue::Repeat;
@@ -72,20 +73,23 @@ impl Player {
             .thread_name("scplay-fetch")
             .enable_all()
             .build()
-            .map_err(|e| PlayerError::Output(format!("cannot start the fetch runtime: {e}")))?;
+            .map_err(|source| PlayerError::Setup {
+                what: "the fetch runtime",
+                source,
+            })?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("scplay/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
-            .map_err(|e| PlayerError::Output(format!("cannot build the HTTP client: {e}")))?;
-        let sink = match sink {
+            .map_err(PlayerError::HttpClient)?;
+        let sink: Box<dyn Backend> = match sink {
             #[cfg(feature = "cpal")]
-            Sink::Cpal { device } => SinkSlot::Cpal(device),
-            Sink::Wav(path) => SinkSlot::Writer(Some(Box::new(WavWriter::new(path)))),
-            Sink::Pipe(w) => SinkSlot::Writer(Some(Box::new(PipeWriter::new(w)))),
-            Sink::Null => SinkSlot::Writer(Some(Box::new(NullWriter))),
-            Sink::Writer(w) => SinkSlot::Writer(Some(w)),
+            Sink::Cpal { device } => Box::new(crate::output::cpal_sink::CpalBackend::new(device)),
+            Sink::Wav(path) => Box::new(WriterBackend::new(Box::new(WavWriter::new(path)))),
+            Sink::Pipe(w) => Box::new(WriterBackend::new(Box::new(PipeWriter::new(w)))),
+            Sink::Null => Box::new(WriterBackend::new(Box::new(NullWriter))),
+            Sink::Writer(w) => Box::new(WriterBackend::new(w)),
         };
         let (tx, rx) = channel();
         let counters = Arc::new(FetchCounters::default());
@@ -103,7 +107,10 @@ impl Player {
         let thread = std::thread::Builder::new()
             .name("scplay-engine".into())
             .spawn(move || engine.run())
-            .map_err(|e| PlayerError::Output(format!("cannot start the engine thread: {e}")))?;
+            .map_err(|source| PlayerError::Setup {
+                what: "the engine thread",
+                source,
+            })?;
         Ok(Self {
             tx,
             engine: thread.thread().clone(),

@@ -154,6 +154,60 @@ async fn volume_scales_the_output() {
     );
 }
 
+/// A pipe whose reader goes away after `left` bytes.
+struct ClosingPipe {
+    left: usize,
+}
+
+impl std::io::Write for ClosingPipe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_playback_instead_of_reopening_it() {
+    let emu = emulator().await;
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
+        Duration::from_secs(300),
+    );
+    tokio::task::spawn_blocking(move || {
+        let sink = Sink::Pipe(Box::new(ClosingPipe { left: 100 }));
+        let player = Player::new(None, sink, PlayerOptions::default()).unwrap();
+        let events = player.events();
+        player.play(&url).unwrap();
+        let start = Instant::now();
+        let result = player.wait_timeout(Duration::from_secs(10));
+        assert!(
+            player.is_idle(),
+            "still playing after {:?}",
+            start.elapsed()
+        );
+        assert!(
+            matches!(result, Err(PlayerError::OutputClosed)),
+            "{result:?}"
+        );
+        let seen: Vec<_> = events.try_iter().collect();
+        assert!(
+            !seen
+                .iter()
+                .any(|e| matches!(e, PlayerEvent::DeviceLost(_) | PlayerEvent::DeviceRestored)),
+            "{seen:?}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
 #[test]
 fn volumes_that_are_not_numbers_from_0_to_1_are_refused() {
     for bad in [f32::NAN, f32::INFINITY, -0.1, 1.5] {
@@ -227,10 +281,12 @@ async fn garbage_is_an_error_not_a_hang() {
     })
     .await
     .unwrap();
+    // Not audio: a typed error that says the item cannot be played (not a network failure).
     assert!(
-        matches!(err, scplay_player::PlayerError::Decode(_)),
+        matches!(err, scplay_player::PlayerError::Unsupported(_)),
         "{err}"
     );
+    assert!(err.is_not_playable() && !err.is_transient());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

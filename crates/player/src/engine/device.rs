@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ringbuf::traits::{Consumer, Observer, Producer};
 
 use crate::PlayerError;
-use crate::output::driver::{OutputSpec, Reclaimed, Running, SinkSlot};
+use crate::output::backend::{Backend, OutputSpec, Reclaimed, Running};
 use crate::output::{Format, OutputStatus, PcmConsumer, PcmProducer, pcm_ring};
 
 /// How the output is set up (from [`crate::PlayerOptions`]).
@@ -42,7 +42,7 @@ pub(crate) enum Reopened {
 
 pub(crate) struct Device {
     opts: DeviceOpts,
-    running: Option<Running>,
+    running: Option<Box<dyn Running>>,
     /// The ring's read end while no output holds it.
     cons: Option<PcmConsumer>,
     pub status: Arc<OutputStatus>,
@@ -57,13 +57,15 @@ pub(crate) struct Device {
     recovery: Option<Recovery>,
     /// Underruns already reported, and the frame where the output last ran dry.
     pub underruns_seen: u64,
+    /// Xruns already counted into the player's stats.
+    pub xruns_seen: u64,
     pub starved_at: Option<u64>,
 }
 
 impl Device {
     /// A ring for audio of `stream` in the format `slot` takes it in; nothing opened yet.
     pub fn new(
-        slot: &SinkSlot,
+        slot: &dyn Backend,
         stream: Format,
         volume: f32,
         paused: bool,
@@ -85,6 +87,7 @@ impl Device {
             released: false,
             recovery: None,
             underruns_seen: 0,
+            xruns_seen: 0,
             starved_at: None,
         })
     }
@@ -130,14 +133,14 @@ impl Device {
     }
 
     /// Starts the output (once there is audio for it).
-    pub fn start(&mut self, slot: &mut SinkSlot) -> Result<(), PlayerError> {
+    pub fn start(&mut self, slot: &mut dyn Backend) -> Result<(), PlayerError> {
         if self.running.is_some() || self.released || self.recovery.is_some() {
             return Ok(());
         }
         let Some(cons) = self.cons.take() else {
             return Ok(());
         };
-        match crate::output::start(slot, self.spec(Vec::new()), cons) {
+        match slot.start(self.spec(Vec::new()), cons) {
             Ok(r) => {
                 self.running = Some(r);
                 Ok(())
@@ -189,11 +192,11 @@ impl Device {
     /// Hands the device back while paused; the ring keeps what was queued and `start`
     /// reopens it on resume. `true` when the queued audio was lost (decode again from the
     /// position).
-    pub fn release(&mut self, slot: &mut SinkSlot) -> bool {
+    pub fn release(&mut self) -> bool {
         let Some(r) = self.running.take() else {
             return false;
         };
-        let Reclaimed { cons, leftover } = r.stop(slot);
+        let Reclaimed { cons, leftover } = r.stop();
         self.released = true;
         match cons {
             Some(c) if leftover.is_empty() => {
@@ -217,12 +220,12 @@ impl Device {
     }
 
     /// The output failed: stop it, keep what it had queued, and schedule a reopening.
-    pub fn failed(&mut self, slot: &mut SinkSlot) {
+    pub fn failed(&mut self) {
         let Reclaimed {
             mut cons,
             mut leftover,
         } = match self.running.take() {
-            Some(r) => r.stop(slot),
+            Some(r) => r.stop(),
             None => Reclaimed {
                 cons: self.cons.take(),
                 leftover: Vec::new(),
@@ -251,7 +254,7 @@ impl Device {
     }
 
     /// One reopening attempt, when due: the same device, then alternately the default.
-    pub fn try_reopen(&mut self, slot: &mut SinkSlot) -> Reopened {
+    pub fn try_reopen(&mut self, slot: &mut dyn Backend) -> Reopened {
         let Some(mut rec) = self.recovery.take() else {
             return Reopened::Same;
         };
@@ -265,7 +268,10 @@ impl Device {
         let mut fallback = slot
             .fallback()
             .filter(|_| attempt > 3 && attempt.is_multiple_of(2));
-        let target = fallback.as_mut().unwrap_or(slot);
+        let target: &mut dyn Backend = match fallback.as_deref_mut() {
+            Some(f) => f,
+            None => &mut *slot,
+        };
         let Ok(format) = target.negotiate(self.format) else {
             self.recovery = Some(rec);
             return Reopened::NotYet;
@@ -281,8 +287,11 @@ impl Device {
         };
         // Cloned: a failed start drops its spec, and the samples must survive it.
         let spec = self.spec(rec.leftover.clone());
-        let target = fallback.as_mut().unwrap_or(slot);
-        match crate::output::start(target, spec, cons) {
+        let target: &mut dyn Backend = match fallback.as_deref_mut() {
+            Some(f) => f,
+            None => slot,
+        };
+        match target.start(spec, cons) {
             Ok(r) => {
                 self.running = Some(r);
                 if same {
@@ -301,7 +310,7 @@ impl Device {
 
     /// Stops the output at the end of a session (`played`: let it finish what it has;
     /// otherwise what is queued is dropped).
-    pub fn close(mut self, slot: &mut SinkSlot, played: bool) -> (u64, u64) {
+    pub fn close(mut self, played: bool) -> (u64, u64) {
         if !played {
             self.status.flush.store(true, Ordering::Release);
         }
@@ -311,7 +320,7 @@ impl Device {
         );
         drop(self.pcm);
         if let Some(r) = self.running.take() {
-            let _ = r.stop(slot);
+            let _ = r.stop();
         }
         counts
     }

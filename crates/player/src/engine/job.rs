@@ -161,7 +161,10 @@ impl Job {
         let handle = std::thread::Builder::new()
             .name("scplay-item".into())
             .spawn(move || runner.guarded(what, at, delay))
-            .map_err(|e| PlayerError::Output(format!("cannot start a loading thread: {e}")))?;
+            .map_err(|source| PlayerError::Setup {
+                what: "a loading thread",
+                source,
+            })?;
         Ok(Job {
             id,
             index,

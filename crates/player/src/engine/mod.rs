@@ -30,7 +30,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 use crate::PlayerError;
 use crate::convert::Converter;
 use crate::events::PlayerEvent;
-use crate::output::driver::SinkSlot;
+use crate::output::backend::Backend;
 use crate::pipeline::Ctx;
 use crate::queue::Queue;
 use crossfade::Crossfader;
@@ -51,7 +51,7 @@ pub(crate) struct Engine {
     reports: Receiver<JobMsg>,
     report_tx: Sender<JobMsg>,
     next_id: u64,
-    slot: SinkSlot,
+    slot: Box<dyn Backend>,
     dev: Option<Device>,
     /// A session is on: something is loading, playing or paused (not idle).
     active: bool,
@@ -65,6 +65,8 @@ pub(crate) struct Engine {
     /// The item after it, loaded ahead.
     preload: Option<Job>,
     conv: Option<Converter>,
+    /// The output frame where the converter's first output frame went.
+    conv_base: u64,
     xfade: Crossfader,
     timeline: Timeline,
     /// Converted audio that did not fit into the output's ring yet.
@@ -87,7 +89,7 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    pub fn new(ctx: Ctx, slot: SinkSlot, shared: Arc<Shared>, cmds: Receiver<Cmd>) -> Self {
+    pub fn new(ctx: Ctx, slot: Box<dyn Backend>, shared: Arc<Shared>, cmds: Receiver<Cmd>) -> Self {
         let (report_tx, reports) = std::sync::mpsc::channel();
         let volume = ctx.opts.volume;
         Self {
@@ -111,6 +113,7 @@ impl Engine {
             current: None,
             preload: None,
             conv: None,
+            conv_base: 0,
             xfade: Crossfader::new(0, 1),
             timeline: Timeline::default(),
             pending: Vec::new(),
@@ -281,7 +284,7 @@ impl Engine {
             if !paused
                 && !d.is_running()
                 && d.pushed > d.played()
-                && let Err(e) = d.start(&mut self.slot)
+                && let Err(e) = d.start(self.slot.as_mut())
             {
                 // A device released while paused: started still paused, so it ramps in.
                 self.output_failed(e);
@@ -514,7 +517,13 @@ impl Engine {
                 ramp: self.ctx.opts.ramp,
                 realtime: self.ctx.opts.realtime,
             };
-            match Device::new(&self.slot, ready.format, self.volume, self.paused, opts) {
+            match Device::new(
+                self.slot.as_ref(),
+                ready.format,
+                self.volume,
+                self.paused,
+                opts,
+            ) {
                 Ok(d) => {
                     let frames =
                         (self.ctx.opts.crossfade.as_secs_f64() * f64::from(d.format.rate)) as usize;
@@ -540,20 +549,40 @@ impl Engine {
         }
         if !job.begun {
             job.begun = true;
-            match Converter::new(ready.format, dev.format) {
-                Ok(c) => self.conv = c,
-                Err(e) => {
-                    job.ended = Some((Err(e), 0));
-                    ready.ring.clear();
-                    return;
+            // One converter for a run of items in the same format (a resampler carried across
+            // a join keeps it gapless); another format, or a crossfade, starts a new one
+            // after the old one's tail.
+            let keep = self
+                .conv
+                .as_ref()
+                .is_some_and(|c| c.input_format() == ready.format && self.xfade.is_off());
+            let base = match self.conv.as_ref() {
+                Some(c) if keep && c.resamples() => self.conv_base + c.output_position(),
+                _ => dev.pushed,
+            };
+            if !keep {
+                if let Some(mut c) = self.conv.take()
+                    && let Ok(tail) = c.finish()
+                {
+                    self.xfade.push(tail, &mut self.pending);
+                    dev.push_pending(&mut self.pending);
                 }
+                match Converter::new(ready.format, dev.format) {
+                    Ok(c) => self.conv = c,
+                    Err(e) => {
+                        job.ended = Some((Err(e), 0));
+                        ready.ring.clear();
+                        return;
+                    }
+                }
+                self.conv_base = dev.pushed + (self.pending.len() / out_ch) as u64;
             }
             self.xfade.next_item();
             self.timeline.queue(Entry {
                 index: job.index,
                 stream: ready.stream.clone(),
                 start: job.start,
-                base: dev.pushed,
+                base,
                 announced: job.continues,
             });
             if !job.continues {
@@ -616,7 +645,7 @@ impl Engine {
             dev.status.wake.wake_writer();
         }
         if !dev.is_running() && dev.pushed > dev.played() {
-            match dev.start(&mut self.slot) {
+            match dev.start(self.slot.as_mut()) {
                 Ok(()) if dev.is_running() => self.emit(PlayerEvent::Buffering { percent: 100 }),
                 Ok(()) => {}
                 Err(e) => self.output_failed(e),
@@ -632,13 +661,8 @@ impl Engine {
         if !job.done() || !self.pending.is_empty() || (!job.begun && job.ready.is_some()) {
             return;
         }
-        // The resampler's tail, if any.
-        if let Some(c) = self.conv.as_mut()
-            && let Ok(tail) = c.finish()
-        {
-            self.xfade.push(tail, &mut self.pending);
-        }
-        self.conv = None;
+        // The converter stays for the next item (its tail is flushed when another format
+        // follows, or at the end of the queue).
         let (result, skipped) = job.ended.take().unwrap_or((Ok(()), 0));
         let index = job.index;
         self.current = None;
@@ -737,7 +761,7 @@ impl Engine {
                     self.emit(PlayerEvent::Playing {
                         info: plan.info.clone(),
                         preview: plan.preview,
-                        kind: plan.kind.clone(),
+                        kind: plan.kind,
                     });
                 }
                 Mark::Position(p) => self.emit(PlayerEvent::Position(p)),
@@ -775,8 +799,23 @@ impl Engine {
         let Some(dev) = self.dev.as_mut() else {
             return;
         };
+        if dev.status.closed.load(Ordering::Acquire) {
+            // A pipe whose reader went away: the end of the output, not a lost device.
+            self.output_failed(PlayerError::OutputClosed);
+            return;
+        }
+        let xruns = dev.status.xruns.load(Ordering::Acquire);
+        if xruns > dev.xruns_seen {
+            let new = xruns - dev.xruns_seen;
+            dev.xruns_seen = xruns;
+            let count = self.shared.stats.xruns.fetch_add(new, Ordering::AcqRel) + new;
+            self.emit(PlayerEvent::Xrun { count });
+        }
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
         if dev.status.failed.load(Ordering::Acquire) && !dev.is_recovering() {
-            dev.failed(&mut self.slot);
+            dev.failed();
             self.emit(PlayerEvent::DeviceLost(
                 "the audio output failed; reopening it".into(),
             ));
@@ -785,7 +824,7 @@ impl Engine {
             return;
         };
         if dev.is_recovering() {
-            match dev.try_reopen(&mut self.slot) {
+            match dev.try_reopen(self.slot.as_mut()) {
                 Reopened::NotYet => {}
                 Reopened::Same => self.emit(PlayerEvent::DeviceRestored),
                 Reopened::NewFormat => {
@@ -798,7 +837,7 @@ impl Engine {
         if let (Some(limit), Some(since)) = (self.ctx.opts.release_after_pause, self.paused_since)
             && since.elapsed() >= limit
             && dev.is_running()
-            && dev.release(&mut self.slot)
+            && dev.release()
         {
             // What was queued could not be kept: decode again from the position.
             self.reformat();
@@ -828,6 +867,12 @@ impl Engine {
         if !dev.can_push() {
             return;
         }
+        // The resampler's tail, then the crossfader's.
+        if let Some(mut c) = self.conv.take()
+            && let Ok(tail) = c.finish()
+        {
+            self.xfade.push(tail, &mut self.pending);
+        }
         if !self.xfade.is_off() {
             self.xfade.finish(&mut self.pending);
         }
@@ -836,7 +881,7 @@ impl Engine {
         }
         if dev.pushed > dev.played()
             && !dev.is_running()
-            && let Err(e) = dev.start(&mut self.slot)
+            && let Err(e) = dev.start(self.slot.as_mut())
         {
             self.output_failed(e);
             return;
@@ -899,7 +944,7 @@ impl Engine {
             self.shared.item_finished();
         }
         if let Some(dev) = self.dev.take() {
-            let (underruns, silence) = dev.close(&mut self.slot, played);
+            let (underruns, silence) = dev.close(played);
             let stats = &self.shared.stats;
             stats.underruns.fetch_add(underruns, Ordering::Relaxed);
             stats.silence_frames.fetch_add(silence, Ordering::Relaxed);

@@ -112,7 +112,7 @@ mod tests {
 
     fn entry(index: usize, base: u64) -> Entry {
         let plan = StreamPlan {
-            kind: "direct".into(),
+            kind: crate::plan::StreamKind::Direct,
             source: Source::File {
                 url: url::Url::parse("http://127.0.0.1/a.mp3").expect("url"),
             },

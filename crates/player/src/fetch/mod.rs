@@ -21,6 +21,7 @@ use crate::error::shown;
 use crate::hls::{self, MAX_PLAYLIST_BYTES, MediaPlaylist};
 
 pub use file::{FileJob, run_file};
+#[allow(unused_imports)] // `CacheKey` is for the crate's internals feature
 pub use segments::{CacheKey, HlsJob, SegmentCache, run_hls};
 
 /// The most one media segment may weigh.

@@ -1,15 +1,72 @@
-//! The sound card through cpal. The callback only pops from the preallocated PCM ring, fills
-//! any shortfall with silence, applies the gain ramp and reports through atomics: no locks, no
-//! allocation, no logging.
+//! The sound card through cpal. The callback only runs the render routine
+//! ([`super::render::Renderer`]) over the device's buffer and fills any shortfall with
+//! silence: no locks, no allocation, no logging. Stream errors are classified: an xrun (ALSA
+//! recovers from it on its own) is counted, only a device that is gone or a stream that is no
+//! longer valid makes the engine reopen the output.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use ringbuf::traits::{Consumer, Observer};
 
-use super::{Format, Gain, OutputStatus, PcmConsumer};
+use super::backend::{Backend, OutputSpec, Reclaimed, Running};
+use super::render::Renderer;
+use super::{Format, OutputStatus, PcmConsumer};
 use crate::PlayerError;
+
+/// The sound card: a cpal device by id, or the default output.
+pub(crate) struct CpalBackend {
+    device: Option<String>,
+}
+
+impl CpalBackend {
+    pub fn new(device: Option<String>) -> Self {
+        Self { device }
+    }
+}
+
+impl Backend for CpalBackend {
+    fn negotiate(&self, stream: Format) -> Result<Format, PlayerError> {
+        negotiate(self.device.as_deref(), stream)
+    }
+
+    fn start(
+        &mut self,
+        spec: OutputSpec,
+        cons: PcmConsumer,
+    ) -> Result<Box<dyn Running>, (PlayerError, PcmConsumer)> {
+        let renderer = Renderer::new(cons, spec.status, spec.format, spec.ramp);
+        CpalOutput::start(self.device.as_deref(), spec.format, renderer)
+            .map(|o| Box::new(o) as Box<dyn Running>)
+    }
+
+    fn fallback(&self) -> Option<Box<dyn Backend>> {
+        self.device
+            .as_ref()
+            .map(|_| Box::new(CpalBackend::new(None)) as Box<dyn Backend>)
+    }
+}
+
+impl Running for CpalOutput {
+    fn stop(self: Box<Self>) -> Reclaimed {
+        Reclaimed {
+            cons: (*self).stop(),
+            leftover: Vec::new(),
+        }
+    }
+}
+
+/// What a stream error means: an xrun (or a refused real-time priority, a followed route
+/// change) is a glitch the backend already recovered from; anything else is a lost output.
+fn on_stream_error(status: &OutputStatus, kind: cpal::ErrorKind) {
+    match kind {
+        cpal::ErrorKind::Xrun
+        | cpal::ErrorKind::RealtimeDenied
+        | cpal::ErrorKind::DeviceChanged => {
+            status.xruns.fetch_add(1, Ordering::AcqRel);
+        }
+        _ => status.failed.store(true, Ordering::Release),
+    }
+}
 
 /// A playing cpal stream (dropping it stops the device).
 pub(crate) struct CpalOutput {
@@ -18,17 +75,18 @@ pub(crate) struct CpalOutput {
     reclaim: std::sync::mpsc::Receiver<PcmConsumer>,
 }
 
-/// Owns the ring's read end inside the callback and sends it back when the stream (and so
-/// the callback) is dropped, off the audio thread, so a lost device loses no queued audio.
+/// Owns the renderer inside the callback and sends the ring's read end back when the stream
+/// (and so the callback) is dropped, off the audio thread, so a lost device loses no queued
+/// audio.
 struct Reclaim {
-    cons: Option<PcmConsumer>,
+    renderer: Option<Renderer>,
     back: std::sync::mpsc::Sender<PcmConsumer>,
 }
 
 impl Drop for Reclaim {
     fn drop(&mut self) {
-        if let Some(c) = self.cons.take() {
-            let _ = self.back.send(c);
+        if let Some(r) = self.renderer.take() {
+            let _ = self.back.send(r.into_consumer());
         }
     }
 }
@@ -105,20 +163,19 @@ pub(crate) fn negotiate(device: Option<&str>, stream: Format) -> Result<Format, 
 }
 
 impl CpalOutput {
-    pub fn start(
+    fn start(
         device: Option<&str>,
         format: Format,
-        cons: PcmConsumer,
-        status: Arc<OutputStatus>,
-        mut gain: Gain,
+        renderer: Renderer,
     ) -> Result<Self, (PlayerError, PcmConsumer)> {
         let dev = match open_device(device) {
             Ok(d) => d,
-            Err(e) => return Err((e, cons)),
+            Err(e) => return Err((e, renderer.into_consumer())),
         };
+        let status = renderer.status().clone();
         let (back, reclaim) = std::sync::mpsc::channel();
         let mut owner = Reclaim {
-            cons: Some(cons),
+            renderer: Some(renderer),
             back,
         };
         let config = cpal::StreamConfig {
@@ -126,40 +183,17 @@ impl CpalOutput {
             sample_rate: format.rate,
             buffer_size: cpal::BufferSize::Default,
         };
-        let channels = usize::from(format.channels.max(1));
-        let st = status.clone();
         let data = move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
-            let Some(cons) = owner.cons.as_mut() else {
+            let Some(r) = owner.renderer.as_mut() else {
                 out.fill(0.0);
                 return;
             };
-            if st.flush.swap(false, Ordering::AcqRel) {
-                let n = cons.occupied_len();
-                cons.skip(n);
-                gain.silence();
-            }
-            let paused = st.paused.load(Ordering::Acquire);
-            let target = if paused { 0.0 } else { st.volume() };
-            if paused && gain.is_silent(0.0) {
-                out.fill(0.0);
-                return;
-            }
-            let n = cons.pop_slice(out);
-            let n = n - n % channels;
-            out[n..].fill(0.0);
+            let n = r.render(out);
             if n < out.len() {
-                if st.input_done.load(Ordering::Acquire) {
-                    st.drained.store(true, Ordering::Release);
-                } else {
-                    st.underruns.fetch_add(1, Ordering::Relaxed);
-                }
+                r.shortfall(&mut out[n..]);
             }
-            gain.apply(&mut out[..n], channels, target);
-            st.frames_played
-                .fetch_add((n / channels) as u64, Ordering::AcqRel);
         };
-        let st = status.clone();
-        let on_error = move |_: cpal::Error| st.failed.store(true, Ordering::Release);
+        let on_error = move |e: cpal::Error| on_stream_error(&status, e.kind());
         let built = dev.build_output_stream::<f32, _, _>(config, data, on_error, None);
         let stream = match built {
             Ok(s) => s,
@@ -184,5 +218,27 @@ impl CpalOutput {
             };
         }
         Ok(Self { stream, reclaim })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xruns_are_counted_and_only_a_lost_device_fails_the_output() {
+        let status = OutputStatus::new(1.0);
+        on_stream_error(&status, cpal::ErrorKind::Xrun);
+        on_stream_error(&status, cpal::ErrorKind::Xrun);
+        assert_eq!(status.xruns.load(Ordering::Acquire), 2);
+        assert!(!status.failed.load(Ordering::Acquire));
+        for kind in [
+            cpal::ErrorKind::DeviceNotAvailable,
+            cpal::ErrorKind::StreamInvalidated,
+        ] {
+            let status = OutputStatus::new(1.0);
+            on_stream_error(&status, kind);
+            assert!(status.failed.load(Ordering::Acquire), "{kind:?}");
+        }
     }
 }

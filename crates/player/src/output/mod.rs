@@ -1,10 +1,12 @@
 //! The output side: the PCM ring from the decoder, the state the output shares through
 //! atomics, the gain stage with its click-free ramp, and the sinks.
 
-pub(crate) mod driver;
+pub(crate) mod backend;
 mod gain;
+pub(crate) mod render;
 pub mod sink;
 pub mod wav;
+pub(crate) mod writer;
 
 #[cfg(feature = "cpal")]
 pub mod cpal_sink;
@@ -15,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use ringbuf::HeapRb;
 use ringbuf::wrap::{Cons, Prod};
 
-pub(crate) use driver::start;
 pub(crate) use gain::Gain;
 
 /// Sample rate and channel count of a PCM stream.
@@ -42,7 +43,7 @@ pub(crate) fn pcm_ring(format: Format, secs: f64) -> (PcmProducer, PcmConsumer) 
 pub struct OutputStatus {
     /// Frames handed to the device or file (silence excluded).
     pub frames_played: AtomicU64,
-    /// Callbacks that found the ring short.
+    /// Episodes of silence played while more audio was expected.
     pub underruns: AtomicU64,
     /// Frames of silence played because the ring was short.
     pub silence_frames: AtomicU64,
@@ -56,8 +57,12 @@ pub struct OutputStatus {
     pub input_done: AtomicBool,
     /// `input_done` and the ring ran dry.
     pub drained: AtomicBool,
-    /// The device or file failed.
+    /// The device or file failed (the engine reopens it).
     pub failed: AtomicBool,
+    /// The output was closed for good (a pipe whose reader went away): playback ends.
+    pub closed: AtomicBool,
+    /// Glitches the output recovered from on its own (ALSA xruns).
+    pub xruns: AtomicU64,
     /// Wake-ups between the decoder and a writer thread (not used by the audio callback).
     pub(crate) wake: Wake,
 }

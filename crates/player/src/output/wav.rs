@@ -96,6 +96,7 @@ impl SampleWriter for WavWriter {
 }
 
 /// Reads a float WAV written by [`WavWriter`]: (format, interleaved samples).
+#[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))]
 pub fn read_wav(bytes: &[u8]) -> Option<(Format, Vec<f32>)> {
     if bytes.len() < 44 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return None;

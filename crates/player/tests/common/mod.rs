@@ -218,3 +218,57 @@ pub fn play_to_48k_mono(client: Option<Client>, targets: Vec<scplay_player::Targ
         .into_inner()
         .unwrap()
 }
+
+/// Serves `files` (path → body, 200 with Content-Length, Range ignored) on a loopback port
+/// until the test ends; the base URL (`http://127.0.0.1:PORT`). Unknown paths get 404.
+pub async fn serve(files: Vec<(String, Vec<u8>)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let files = std::sync::Arc::new(files);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let files = files.clone();
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&req);
+                let path = line.split_whitespace().nth(1).unwrap_or("/");
+                let path = path.split('?').next().unwrap_or(path);
+                let body = files.iter().find(|(p, _)| p == path).map(|(_, b)| b);
+                let head = match body {
+                    Some(b) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        b.len()
+                    ),
+                    None => {
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .into()
+                    }
+                };
+                let _ = conn.write_all(head.as_bytes()).await;
+                if let Some(b) = body {
+                    let _ = conn.write_all(b).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// `samples` (interleaved, in `format`) as a 32-bit float WAV file's bytes.
+pub fn wav_bytes(name: &str, format: scplay_player::Format, samples: &[f32]) -> Vec<u8> {
+    use scplay_player::SampleWriter;
+    let path = temp_wav(name);
+    let mut w = scplay_player::WavWriter::new(path.clone());
+    w.begin(format).unwrap();
+    w.write(samples).unwrap();
+    w.end().unwrap();
+    std::fs::read(path).unwrap()
+}
