@@ -124,18 +124,6 @@ proptest! {
         let _ = serde_json::from_str::<scplay_core::Streams>(&text);
     }
 
-    #[test]
-    fn wrongly_typed_json_fields_are_errors(
-        key in prop::sample::select(vec!["id", "urn", "duration", "access", "created_at", "user", "title", "playback_count"]),
-        value in prop_oneof![
-            Just("null".to_string()), Just("-1".to_string()), Just("1e400".to_string()),
-            Just("\"x\"".to_string()), Just("[]".to_string()), Just("{}".to_string()),
-            Just("18446744073709551616".to_string()), Just("true".to_string()),
-        ],
-    ) {
-        let text = format!("{{\"{key}\": {value}, \"kind\": \"track\"}}");
-        let _ = serde_json::from_str::<scplay_core::Track>(&text);
-    }
 }
 
 #[test]
