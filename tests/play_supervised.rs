@@ -215,6 +215,26 @@ async fn failures_are_one_sentence_naming_what_was_given() {
     );
     assert!(stderr(&o).contains(missing), "{}", stderr(&o));
     assert!(!stderr(&o).contains("/resolve"), "{}", stderr(&o));
+    // Lines for a journal carry no carriage returns (those are for a terminal).
+    let o = tokio::task::block_in_place(|| run(&emu, &["--sink", "null", "2101"]));
+    assert!(
+        stderr(&o).contains("First Light") && !stderr(&o).contains('\r'),
+        "{:?}",
+        stderr(&o)
+    );
+    // Wrong credentials: exit 4, one sentence that says what to do once.
+    let o = tokio::task::block_in_place(|| {
+        command(
+            &emu,
+            &["--client-secret", "wrong", "--sink", "null", "2101"],
+        )
+        .env("XDG_CONFIG_HOME", d.join("wrong"))
+        .output()
+        .unwrap()
+    });
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("sign in").count(), 1, "{}", stderr(&o));
     // A WAV path in no folder: refused before any request, naming the path, exit 2.
     emu.clear_requests();
     let bad = d.join("no-such-dir").join("x.wav");
