@@ -380,3 +380,38 @@ async fn keys_work_on_a_terminal_with_json() {
         );
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_sink_whose_reader_goes_away_ends_promptly() {
+    // `play 2009 --sink pipe | head -c 100`: a closed stdout is the end of the output, not a
+    // lost device to reopen ten times a second.
+    let emu = emulator().await;
+    tokio::task::block_in_place(|| {
+        let three = catalog::TRACK_THREE_MINUTES.to_string();
+        let mut child = command(&emu, &["--realtime", "--sink", "pipe", &three])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 100];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
+        drop(child.stdout.take());
+        let started = Instant::now();
+        let got = exit_within(&mut child, Duration::from_secs(5));
+        eprintln!("pipe sink: exit {got:?} after {:?}", started.elapsed());
+        assert_eq!(got, Some(Some(141)), "ends as the end of the output");
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(!err.contains("Audio device lost"), "{err}");
+    });
+}
