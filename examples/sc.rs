@@ -15,11 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use scplay::core::models::PlaylistKind;
-use scplay::core::{
-    Access, Client, Error, PlaylistDraft, PlaylistSearch, Timestamp, TrackFields, TrackSearch,
-    TrackUpload, TrackUrn, UserSearch,
-};
+use scplay::core::{Client, Error, TrackFields, TrackUpload};
 use serde_json::{Value, json};
 
 #[path = "common/cli.rs"]
@@ -28,11 +24,17 @@ mod cli;
 mod fail;
 #[path = "sc/page.rs"]
 mod page;
+#[path = "sc/playlists.rs"]
+mod playlists;
+#[path = "sc/search.rs"]
+mod search;
 #[path = "sc/targets.rs"]
 mod targets;
 
 use fail::{Fail, api, out, usage};
 use page::{Page, list};
+use playlists::{PlaylistCmd, playlist};
+use search::{Search, search};
 
 /// The SoundCloud API from the command line. Prints JSON on stdout.
 #[derive(Debug, Parser)]
@@ -238,128 +240,6 @@ impl Sharing {
     }
 }
 
-/// The search query: positional words, or `-q`/`--q`.
-#[derive(Debug, Clone, clap::Args)]
-struct Query {
-    /// What to search for.
-    words: Vec<String>,
-    /// What to search for (the same as the positional words).
-    #[arg(short = 'q', long = "q", value_name = "QUERY")]
-    q: Option<String>,
-}
-
-impl Query {
-    fn text(self) -> String {
-        self.q.unwrap_or_else(|| self.words.join(" "))
-    }
-}
-
-// Parsed once per run: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-enum Search {
-    /// Tracks, with every filter.
-    #[command(
-        after_help = "Examples:\n  sc search tracks \"night drive\"\n  sc search tracks -q techno --bpm-from 120 --bpm-to 130 --access playable"
-    )]
-    Tracks {
-        #[command(flatten)]
-        query: Query,
-        /// Comma-separated ids or URNs.
-        #[arg(long)]
-        urns: Option<String>,
-        /// Comma-separated genres.
-        #[arg(long)]
-        genres: Option<String>,
-        /// Comma-separated tags.
-        #[arg(long)]
-        tags: Option<String>,
-        /// Lowest BPM.
-        #[arg(long)]
-        bpm_from: Option<f64>,
-        /// Highest BPM.
-        #[arg(long)]
-        bpm_to: Option<f64>,
-        /// Shortest, in milliseconds.
-        #[arg(long)]
-        duration_from: Option<u64>,
-        /// Longest, in milliseconds.
-        #[arg(long)]
-        duration_to: Option<u64>,
-        /// Created at or after: `yyyy-mm-dd` or `yyyy-mm-dd hh:mm:ss`.
-        #[arg(long)]
-        created_from: Option<String>,
-        /// Created at or before: `yyyy-mm-dd` or `yyyy-mm-dd hh:mm:ss`.
-        #[arg(long)]
-        created_to: Option<String>,
-        /// Comma-separated: playable, preview, blocked.
-        #[arg(long)]
-        access: Option<String>,
-        #[command(flatten)]
-        page: Page,
-    },
-    /// Users.
-    #[command(after_help = "Example:\n  sc search users lena")]
-    Users {
-        #[command(flatten)]
-        query: Query,
-        #[command(flatten)]
-        page: Page,
-    },
-    /// Playlists.
-    #[command(after_help = "Example:\n  sc search playlists \"deep house\" --all")]
-    Playlists {
-        #[command(flatten)]
-        query: Query,
-        #[command(flatten)]
-        page: Page,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum PlaylistCmd {
-    /// Create a playlist (or album) with tracks.
-    #[command(
-        after_help = "Example:\n  sc playlist create --title \"Road trip\" 123 artist/track --sharing private"
-    )]
-    Create {
-        /// Its title.
-        #[arg(long)]
-        title: String,
-        /// Tracks (URN, id, URL or artist/track), in order.
-        tracks: Vec<String>,
-        /// Make it an album.
-        #[arg(long)]
-        album: bool,
-        /// Who can see it: public or private.
-        #[arg(long, value_enum, default_value = "public")]
-        sharing: Sharing,
-    },
-    /// Append tracks to a playlist.
-    #[command(
-        after_help = "Example:\n  sc playlist add artist/sets/road-trip 456 soundcloud:tracks:789"
-    )]
-    Add {
-        /// The playlist (URN, id, URL or artist/sets/name).
-        playlist: String,
-        /// Tracks to append (URN, id, URL or artist/track).
-        #[arg(required = true)]
-        tracks: Vec<String>,
-    },
-    /// Show a playlist with its tracks.
-    #[command(after_help = "Example:\n  sc playlist show https://soundcloud.com/artist/sets/album")]
-    Show {
-        /// The playlist (URN, id, URL or artist/sets/name).
-        playlist: String,
-    },
-    /// Delete a playlist.
-    #[command(after_help = "Example:\n  sc playlist delete soundcloud:playlists:123")]
-    Delete {
-        /// The playlist (URN, id, URL or artist/sets/name).
-        playlist: String,
-    },
-}
-
 async fn run(args: Args) -> Result<(), Fail> {
     let client: Client = args
         .api
@@ -560,135 +440,6 @@ async fn stream_url(client: &Client, track: &str, format: Option<&str>) -> Resul
         })?;
     let location = client.stream_location(api_url).await.map_err(api)?;
     out(&json!({"format": name, "url": location.as_str()}))
-}
-
-/// `sc search …`.
-async fn search(client: &Client, what: Search) -> Result<(), Fail> {
-    match what {
-        Search::Tracks {
-            query,
-            urns,
-            genres,
-            tags,
-            bpm_from,
-            bpm_to,
-            duration_from,
-            duration_to,
-            created_from,
-            created_to,
-            access,
-            page,
-        } => {
-            let mut s = TrackSearch::new(query.text());
-            if let Some(u) = urns {
-                let list = u
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(|x| TrackUrn::parse(x).map_err(usage))
-                    .collect::<Result<Vec<_>, _>>()?;
-                s = s.urns(list);
-            }
-            if let Some(g) = genres {
-                s = s.genres(g.split(',').map(str::trim));
-            }
-            if let Some(t) = tags {
-                s = s.tags(t.split(',').map(str::trim));
-            }
-            if bpm_from.is_some() || bpm_to.is_some() {
-                s = s.bpm(bpm_from.unwrap_or(0.0)..=bpm_to.unwrap_or(1000.0));
-            }
-            if duration_from.is_some() || duration_to.is_some() {
-                s = s.duration_ms(duration_from.unwrap_or(0)..=duration_to.unwrap_or(u64::MAX / 2));
-            }
-            let time = |t: Option<String>| -> Result<Option<Timestamp>, Fail> {
-                t.map(|t| {
-                    let full = if t.trim().len() == 10 {
-                        format!("{} 00:00:00", t.trim())
-                    } else {
-                        t.trim().to_string()
-                    };
-                    Timestamp::parse(&full)
-                        .ok_or_else(|| usage(format!("bad time {t:?}: use yyyy-mm-dd hh:mm:ss")))
-                })
-                .transpose()
-            };
-            s = s.created_between(time(created_from)?, time(created_to)?);
-            if let Some(a) = access {
-                s = s.access(a.split(',').map(|x| Access::parse(x.trim())));
-            }
-            s = s.limit(page.limit);
-            list(client.search_tracks(&s), page).await
-        }
-        Search::Users { query, page } => {
-            let s = UserSearch::new(query.text()).limit(page.limit);
-            list(client.search_users(&s), page).await
-        }
-        Search::Playlists { query, page } => {
-            let s = PlaylistSearch::new(query.text()).limit(page.limit);
-            list(client.search_playlists(&s), page).await
-        }
-    }
-}
-
-/// `sc playlist …`.
-async fn playlist(client: &Client, action: PlaylistCmd) -> Result<(), Fail> {
-    match action {
-        PlaylistCmd::Create {
-            title,
-            tracks,
-            album,
-            sharing,
-        } => {
-            let mut urns = Vec::with_capacity(tracks.len());
-            for t in &tracks {
-                urns.push(targets::track(client, t).await?);
-            }
-            let draft = PlaylistDraft {
-                title: Some(title),
-                sharing: Some(sharing.api()),
-                kind: Some(if album {
-                    PlaylistKind::Album
-                } else {
-                    PlaylistKind::Playlist
-                }),
-                tracks: Some(urns),
-                ..PlaylistDraft::default()
-            };
-            out(&client.create_playlist(&draft).await.map_err(api)?)
-        }
-        PlaylistCmd::Add { playlist, tracks } => {
-            let urn = targets::playlist(client, &playlist).await?;
-            let mut added = Vec::with_capacity(tracks.len());
-            for t in &tracks {
-                added.push(targets::track(client, t).await?);
-            }
-            let current = client.playlist(urn, true, None).await.map_err(api)?;
-            let mut list: Vec<TrackUrn> = current
-                .tracks
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|t| t.urn.as_deref().and_then(|u| TrackUrn::parse(u).ok()))
-                .collect();
-            list.extend(added);
-            let draft = PlaylistDraft {
-                tracks: Some(list),
-                ..PlaylistDraft::default()
-            };
-            out(&client.update_playlist(urn, &draft).await.map_err(api)?)
-        }
-        PlaylistCmd::Show { playlist } => out(&client
-            .playlist(targets::playlist(client, &playlist).await?, true, None)
-            .await
-            .map_err(api)?),
-        PlaylistCmd::Delete { playlist } => {
-            client
-                .delete_playlist(targets::playlist(client, &playlist).await?)
-                .await
-                .map_err(api)?;
-            out(&json!({"deleted": playlist}))
-        }
-    }
 }
 
 fn main() -> ExitCode {
