@@ -115,10 +115,8 @@ fn sound_card_present() -> bool {
 struct Outcome {
     /// Tracks heard.
     heard: u64,
-    /// The last error the player reported.
+    /// The last error the player reported (said once, at the end).
     error: Option<PlayerError>,
-    /// Errors announced as events but not said yet (the end says the last one once).
-    pending: Option<String>,
 }
 
 /// Plays the queue to its end, showing status or JSON.
@@ -197,10 +195,11 @@ fn play_queue(player: &Player, args: &Args, out: &Out, stop: &Stop, pipe: bool) 
             _ => {}
         }
     }
+    // An error announced but not said yet is the one the end says.
+    drop(pending);
     Outcome {
         heard,
         error: player.last_error(),
-        pending,
     }
 }
 
@@ -375,13 +374,13 @@ fn run(args: Args) -> Result<(), Fail> {
         (Some(StopReason::OutputClosed), _) => {
             return Err(Fail {
                 status: StopReason::OutputClosed.exit_code(),
-                code: "output_closed",
+                code: StopReason::OutputClosed.code(),
                 message: String::new(),
             });
         }
         (Some(r), _) => Fail {
             status: r.exit_code(),
-            code: "stopped",
+            code: r.code(),
             message: String::new(),
         },
         // Tracks that cannot be played were skipped; the rest played.
@@ -398,7 +397,6 @@ fn run(args: Args) -> Result<(), Fail> {
             message: "nothing played: the playlist is empty.".into(),
         },
     };
-    drop(outcome.pending);
     if args.json {
         let _ = out.json(&json::exit(fail.status, fail.code, &fail.message));
     }

@@ -88,6 +88,11 @@ async fn signals_stop_cleanly_with_the_wav_finalised() {
             let last: Value = serde_json::from_str(rest.last().unwrap()).unwrap();
             assert_eq!(last["event"], "exit", "{rest:?}");
             assert_eq!(last["status"], code);
+            let name = [(143, "terminated"), (130, "interrupted"), (129, "hung_up")];
+            assert!(
+                name.contains(&(code, last["code"].as_str().unwrap())),
+                "{last}"
+            );
             // The header names the audio written: about the second or so played.
             let secs = wav_secs(&wav);
             assert!((0.9..10.0).contains(&secs), "{signal}: {secs} s in the WAV");

@@ -30,6 +30,16 @@ impl StopReason {
         }
     }
 
+    /// The stable name in `--json`'s `exit` event.
+    pub fn code(self) -> &'static str {
+        match self {
+            StopReason::Interrupted => "interrupted",
+            StopReason::Terminated => "terminated",
+            StopReason::HungUp => "hung_up",
+            StopReason::OutputClosed => "output_closed",
+        }
+    }
+
     fn from_code(code: u8) -> Option<Self> {
         [
             StopReason::Interrupted,
