@@ -295,6 +295,16 @@ async fn targets_by_url_and_permalink_flags_anywhere_and_pages_said() {
         assert_eq!(missing.status.code(), Some(3), "{}", err(&missing));
         assert!(err(&missing).contains("nobody/nothing-here"));
         assert!(json(&sc(&e, &["me", "playlists"])).is_array());
+        // An empty playlist: `play` says so and exits 3 (it used to exit 0 silently).
+        let empty = json(&sc(&e, &["playlist", "create", "--title", "Empty"]));
+        let mut c = Command::new(bin("play"));
+        base(&mut c, &e);
+        let o = c
+            .args(["--sink", "null", empty["urn"].as_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(err(&o).contains("empty"), "{}", err(&o));
         assert!(json(&sc(&e, &["me", "feed", "--limit", "5"])).is_array());
         let url = json(&sc(&e, &["stream-url", "lena-tide/three-minutes"]));
         assert_eq!(url["format"], "hls_aac_160");
