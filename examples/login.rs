@@ -52,6 +52,13 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
             2,
             "--client-id (or SOUNDCLOUD_CLIENT_ID) is required.".to_string(),
         ))?;
+    let loopback = args.redirect_uri.starts_with("http://127.0.0.1")
+        || args.redirect_uri.starts_with("http://localhost");
+    if loopback && !args.paste {
+        // Checked before printing the address: a port in use would fail only after the
+        // user had signed in.
+        port_free(&args.redirect_uri)?;
+    }
     let request = client
         .authorization_request(args.popup)
         .map_err(|e| (1, e.to_string()))?;
@@ -59,8 +66,6 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         "Open this address to sign in to SoundCloud:\n{}",
         request.url()
     );
-    let loopback = args.redirect_uri.starts_with("http://127.0.0.1")
-        || args.redirect_uri.starts_with("http://localhost");
     let result = if loopback && !args.paste {
         eprintln!("Waiting for the browser on {} …", args.redirect_uri);
         request
@@ -83,6 +88,39 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         args.api.token_path().display()
     );
     Ok(())
+}
+
+/// Fails with what to do when the loopback redirect URI's port cannot be listened on.
+fn port_free(redirect_uri: &str) -> Result<(), (u8, String)> {
+    let authority = redirect_uri
+        .strip_prefix("http://")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse::<u16>().map_err(|_| {
+                (
+                    2,
+                    format!("--redirect-uri {redirect_uri:?} has no valid port."),
+                )
+            })?,
+        ),
+        None => (authority, 80),
+    };
+    match std::net::TcpListener::bind((host, port)) {
+        Ok(_) => Ok(()),
+        Err(e) => Err((
+            1,
+            format!(
+                "cannot listen on {host}:{port} for the browser ({e}): another login may be \
+                 running, or another program holds the port. Stop it, or sign in with --paste \
+                 (on any device, then paste the address it ends on), or register another \
+                 loopback redirect URI for your app and pass --redirect-uri \
+                 http://127.0.0.1:PORT/callback."
+            ),
+        )),
+    }
 }
 
 fn main() -> ExitCode {

@@ -11,24 +11,40 @@
 //! Several targets (and playlists, which expand into their tracks) form one queue that plays
 //! gaplessly; blocked tracks are skipped with a note.
 //!
-//! Exit codes: 0 played to the end; 2 usage; 3 not playable (blocked, DRM only, no stream);
-//! 4 authentication failed; 5 network gave up; 1 anything else.
+//! Exit codes: 0 played to the end; 1 anything else; 2 usage (a bad flag, target or sink
+//! path); 3 nothing playable (blocked, DRM only, not found, not audio, an empty playlist);
+//! 4 authentication failed; 5 network gave up; 129/130/143 stopped by SIGHUP, by `q`, Ctrl-C
+//! or SIGINT, by SIGTERM (the WAV file is finalised first); 141 stdout closed (`| head`).
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
 use scplay::core::{Client, MemoryStore};
 use scplay::player::{
-    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Sink, Target, TrackInfo,
+    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Target, TrackInfo,
 };
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "play/fail.rs"]
+mod fail;
+#[path = "play/json.rs"]
+mod json;
+#[path = "play/keys.rs"]
+mod keys;
+#[path = "play/out.rs"]
+mod out;
+#[path = "play/stop.rs"]
+mod stop;
+
+use fail::{Fail, exit_for, fmt_time, parse_sink, parse_start};
+use out::Out;
+use stop::{Stop, StopReason};
+
+const EXIT_CODES: &str = "Exit codes: 0 played to the end; 1 anything else; 2 usage (bad flag, target or sink path); 3 nothing playable (blocked, DRM only, not found, not audio, empty playlist); 4 authentication failed; 5 network gave up; 130 stopped by q, Ctrl-C or SIGINT; 143 by SIGTERM; 129 by SIGHUP; 141 stdout closed.\n\nKeys (stdin on a terminal, also with --json): space pause/resume, left/right 10 s, n/p next/previous, q quit.\n\nExamples:\n  play --demo\n  play https://soundcloud.com/artist/sets/album --shuffle 7 --repeat all\n  play soundcloud:tracks:123 --start 1:30 --sink wav:out.wav\n  play --json --sink null soundcloud:playlists:456";
 
 /// Play SoundCloud tracks and playlists headless: on the sound card, into a WAV file, to a
 /// pipe, or nowhere.
@@ -36,7 +52,7 @@ mod cli;
 #[command(
     name = "play",
     version,
-    after_help = "Exit codes: 0 played to the end; 2 usage; 3 not playable (blocked, DRM only, no stream); 4 authentication failed; 5 network gave up; 1 anything else."
+    after_help = EXIT_CODES
 )]
 struct Args {
     /// What to play, in order: soundcloud.com track or playlist URLs, URNs
@@ -55,9 +71,9 @@ struct Args {
     /// Codec to try first: aac or mp3.
     #[arg(long, default_value = "aac")]
     prefer: String,
-    /// Start this many seconds into the (first) track.
-    #[arg(long, default_value_t = 0.0)]
-    start: f64,
+    /// Start this far into the (first) track: seconds (90), MM:SS (1:30) or H:MM:SS.
+    #[arg(long, default_value = "0", value_name = "TIME")]
+    start: String,
     /// Volume, 0 to 1.
     #[arg(long, default_value_t = 1.0)]
     volume: f32,
@@ -76,115 +92,15 @@ struct Args {
     /// List the audio output devices and exit.
     #[arg(long)]
     list_devices: bool,
-    /// Events as JSON lines on stdout (on stderr when the pipe sink owns stdout).
+    /// Events as JSON lines on stdout (on stderr when the pipe sink owns stdout): `event`
+    /// names the event; errors and skips carry a stable `code`; track events the queue `index`.
     #[arg(long)]
     json: bool,
+    /// Seconds between `position` events (and status-line updates), 0.1 to 3600.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    position_interval: f64,
     #[command(flatten)]
     api: cli::ApiArgs,
-}
-
-/// Keys on a terminal: space pauses and resumes, ←/→ seek 10 s, n/p next and previous
-/// track, q quits. The terminal is put
-/// back as it was when this is dropped.
-struct Keys {
-    done: Arc<AtomicBool>,
-    quit: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Keys {
-    fn start(player: Arc<Player>) -> Option<Self> {
-        use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-        if !std::io::stdin().is_terminal() || crossterm::terminal::enable_raw_mode().is_err() {
-            return None;
-        }
-        let done = Arc::new(AtomicBool::new(false));
-        let quit = Arc::new(AtomicBool::new(false));
-        let (d, q) = (done.clone(), quit.clone());
-        let thread = std::thread::spawn(move || {
-            let mut paused = false;
-            while !d.load(Ordering::Acquire) {
-                if !event::poll(Duration::from_millis(100)).unwrap_or(false) {
-                    continue;
-                }
-                let Ok(Event::Key(k)) = event::read() else {
-                    continue;
-                };
-                if k.kind != KeyEventKind::Press {
-                    continue;
-                }
-                match k.code {
-                    KeyCode::Char(' ') => {
-                        paused = !paused;
-                        if paused {
-                            player.pause()
-                        } else {
-                            player.resume()
-                        }
-                    }
-                    KeyCode::Left => {
-                        player.seek(player.position().saturating_sub(Duration::from_secs(10)))
-                    }
-                    KeyCode::Right => player.seek(player.position() + Duration::from_secs(10)),
-                    KeyCode::Char('n') => player.next(),
-                    KeyCode::Char('p') => player.previous(),
-                    KeyCode::Char('q') => {
-                        q.store(true, Ordering::Release);
-                        player.stop();
-                    }
-                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                        q.store(true, Ordering::Release);
-                        player.stop();
-                    }
-                    _ => {}
-                }
-            }
-        });
-        Some(Self {
-            done,
-            quit,
-            thread: Some(thread),
-        })
-    }
-
-    fn quit_requested(&self) -> bool {
-        self.quit.load(Ordering::Acquire)
-    }
-}
-
-impl Drop for Keys {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let _ = crossterm::terminal::disable_raw_mode();
-    }
-}
-
-/// A line on stderr that also ends properly while the terminal is in raw mode.
-fn say(line: &str) {
-    eprint!("\r{line}\r\n");
-}
-
-/// A failure with its exit code and one sentence for the user.
-struct Fail(u8, String);
-
-fn exit_for(e: &PlayerError) -> Fail {
-    let code = match e {
-        _ if e.is_not_playable() => 3,
-        PlayerError::Api(a) if a.is_auth() => 4,
-        _ if e.is_transient() => 5,
-        PlayerError::InvalidTarget(_) => 2,
-        _ => 1,
-    };
-    let hint = match code {
-        3 => " SoundCloud does not let third-party players stream it.",
-        4 => " Check --client-id/--client-secret, or sign in again with the login example.",
-        5 => " Check the network and try again.",
-        _ => "",
-    };
-    Fail(code, format!("{e}.{hint}"))
 }
 
 /// Whether a sound card exists (probing ALSA without one only prints noise).
@@ -195,130 +111,162 @@ fn sound_card_present() -> bool {
     }
 }
 
-fn parse_sink(spec: &str) -> Result<Sink, Fail> {
-    match spec.split_once(':') {
-        None if spec == "cpal" => Ok(Sink::Cpal { device: None }),
-        None if spec == "null" => Ok(Sink::Null),
-        None if spec == "pipe" => Ok(Sink::Pipe(Box::new(std::io::stdout()))),
-        Some(("cpal", dev)) => Ok(Sink::Cpal {
-            device: Some(dev.to_string()),
-        }),
-        Some(("wav", path)) if !path.is_empty() => Ok(Sink::Wav(PathBuf::from(path))),
-        _ => Err(Fail(
-            2,
-            format!("unknown sink {spec:?}: use cpal, cpal:DEVICE, wav:PATH, pipe or null."),
-        )),
-    }
+/// What the event loop saw.
+struct Outcome {
+    /// Tracks heard.
+    heard: u64,
+    /// The last error the player reported (said once, at the end).
+    error: Option<PlayerError>,
 }
 
-fn fmt_time(secs: f64) -> String {
-    let s = secs.max(0.0) as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-fn event_json(e: &PlayerEvent) -> serde_json::Value {
-    use serde_json::json;
-    let info = |i: &TrackInfo| json!({"urn": i.urn, "title": i.title, "uploader": i.uploader, "link": i.link, "artwork_url": i.artwork_url, "duration_ms": i.duration_ms});
-    match e {
-        PlayerEvent::Loading(i) => json!({"event": "loading", "track": info(i)}),
-        PlayerEvent::Buffering { percent } => json!({"event": "buffering", "percent": percent}),
-        PlayerEvent::Playing {
-            info: i,
-            preview,
-            kind,
-        } => {
-            json!({"event": "playing", "track": info(i), "preview": preview, "stream": kind.name()})
-        }
-        PlayerEvent::Paused => json!({"event": "paused"}),
-        PlayerEvent::Resumed => json!({"event": "resumed"}),
-        PlayerEvent::Position(p) => json!({"event": "position", "seconds": p}),
-        PlayerEvent::Seeked(p) => json!({"event": "seeked", "seconds": p}),
-        PlayerEvent::Underrun => json!({"event": "underrun"}),
-        PlayerEvent::Xrun { count } => json!({"event": "xrun", "count": count}),
-        PlayerEvent::EndOfTrack(i) => json!({"event": "end_of_track", "track": info(i)}),
-        PlayerEvent::Stopped => json!({"event": "stopped"}),
-        PlayerEvent::Error(m) => json!({"event": "error", "message": m}),
-        PlayerEvent::TrackChanged {
-            index,
-            info: i,
-            preview,
-        } => {
-            json!({"event": "track_changed", "index": index, "track": info(i), "preview": preview})
-        }
-        PlayerEvent::Skipped {
-            index,
-            info: i,
-            reason,
-        } => json!({"event": "skipped", "index": index, "track": info(i), "reason": reason}),
-        PlayerEvent::QueueEnded => json!({"event": "queue_ended"}),
-        PlayerEvent::DeviceLost(m) => json!({"event": "device_lost", "message": m}),
-        PlayerEvent::DeviceRestored => json!({"event": "device_restored"}),
-    }
-}
-
-/// Plays the queue to its end, showing status or JSON. Returns how many tracks were heard
-/// and the latest error.
-fn play_queue(player: &Player, args: &Args, pipe: bool) -> (u64, Option<PlayerError>) {
+/// Plays the queue to its end, showing status or JSON.
+fn play_queue(player: &Player, args: &Args, out: &Out, stop: &Stop, pipe: bool) -> Outcome {
     let events = player.events();
-    let tty = std::io::stderr().is_terminal() && !args.json;
+    let tty = out.err_tty() && !args.json;
+    let keys_hint = tty && std::io::stdin().is_terminal();
     let mut now: Option<TrackInfo> = None;
+    let mut index: Option<usize> = None;
     let mut heard = 0;
     let mut shown_keys = false;
+    let mut pending: Option<String> = None;
     loop {
         let e = match events.recv_timeout(Duration::from_millis(200)) {
             Ok(e) => e,
             Err(_) if player.is_idle() => break,
             Err(_) => continue,
         };
-        if args.json {
-            let line = event_json(&e).to_string();
-            if pipe {
-                eprintln!("{line}");
-            } else {
-                println!("{line}");
-            }
+        if let PlayerEvent::TrackChanged { index: i, .. } = &e {
+            index = Some(*i);
+        }
+        if args.json
+            && let Some(v) = json::event(&e, index)
+            && out.json(&v).is_err()
+        {
+            stop.request(StopReason::OutputClosed);
         }
         match &e {
             PlayerEvent::Playing { info, preview, .. } => {
                 heard += 1;
                 now = Some(info.clone());
+                if let Some(m) = pending.take() {
+                    out.say(&format!("play: {m}; going on."));
+                }
                 if !args.json {
-                    say(&format!(
+                    out.say(&format!(
                         "▶ {} — {}{}  {}",
                         info.title.as_deref().unwrap_or("(untitled)"),
                         info.uploader.as_deref().unwrap_or("unknown artist"),
                         if *preview { " [30 s preview]" } else { "" },
                         info.link.as_deref().unwrap_or("")
                     ));
-                    if tty && !shown_keys {
+                    if keys_hint && !shown_keys {
                         shown_keys = true;
-                        say("  space: pause/resume   ←/→: 10 s   n/p: next/previous   q: quit");
+                        out.say("  space: pause/resume   ←/→: 10 s   n/p: next/previous   q: quit");
                     }
                 }
             }
-            PlayerEvent::Skipped { info, reason, .. } if !args.json => say(&format!(
+            PlayerEvent::Skipped { info, reason, .. } if !args.json => out.say(&format!(
                 "Skipping \"{}\": {reason}.",
                 info.title.as_deref().unwrap_or("a track")
             )),
-            PlayerEvent::Error(m) if !args.json => say(&format!("Error: {m}.")),
-            PlayerEvent::DeviceLost(m) if !args.json => say(&format!("Audio device lost: {m}…")),
-            PlayerEvent::DeviceRestored if !args.json => say("Audio device back."),
+            PlayerEvent::Error { message, .. } if !args.json => {
+                if let Some(m) = pending.replace(message.clone()) {
+                    out.say(&format!("play: {m}; going on."));
+                }
+            }
+            PlayerEvent::DeviceLost(_) if pipe && stop::stdout_closed() => {
+                stop.request(StopReason::OutputClosed)
+            }
+            PlayerEvent::DeviceLost(m) if !args.json => {
+                out.say(&format!("Audio device lost: {m}…"))
+            }
+            PlayerEvent::DeviceRestored if !args.json => out.say("Audio device back."),
             PlayerEvent::Position(p) if tty => {
                 if let Some(info) = &now {
                     let total = info.duration_ms.map_or(String::new(), |d| {
                         format!(" / {}", fmt_time(d as f64 / 1000.0))
                     });
-                    eprint!("\r  {}{}   ", fmt_time(*p), total);
-                    let _ = std::io::stderr().flush();
+                    out.status(&format!("  {}{}", fmt_time(*p), total));
                 }
             }
-            PlayerEvent::Underrun if tty => eprint!("\r  buffering…   "),
-            PlayerEvent::Paused if tty => eprint!("\r  paused        "),
-            PlayerEvent::QueueEnded | PlayerEvent::Stopped if tty => say(""),
+            PlayerEvent::Underrun if tty => out.status("  buffering…"),
+            PlayerEvent::Paused if tty => out.status("  paused"),
+            PlayerEvent::QueueEnded | PlayerEvent::Stopped if tty => out.end_status(),
             _ => {}
         }
     }
-    (heard, player.last_error())
+    // An error announced but not said yet is the one the end says.
+    drop(pending);
+    Outcome {
+        heard,
+        error: player.last_error(),
+    }
+}
+
+/// Checks every flag and target (no network).
+struct Checked {
+    prefer: Prefer,
+    repeat: Repeat,
+    start: Duration,
+    targets: Vec<Target>,
+}
+
+fn check(args: &Args) -> Result<Checked, Fail> {
+    let prefer = match args.prefer.as_str() {
+        "aac" => Prefer::Aac,
+        "mp3" => Prefer::Mp3,
+        p => {
+            return Err(Fail::usage(format!(
+                "--prefer takes aac or mp3, not {p:?}."
+            )));
+        }
+    };
+    if !(0.0..=1.0).contains(&args.volume) {
+        return Err(Fail::usage("--volume takes a number from 0 to 1."));
+    }
+    let repeat = match args.repeat.as_str() {
+        "off" => Repeat::Off,
+        "one" => Repeat::One,
+        "all" => Repeat::All,
+        r => {
+            return Err(Fail::usage(format!(
+                "--repeat takes off, one or all, not {r:?}."
+            )));
+        }
+    };
+    if !(args.crossfade.is_finite() && (0.0..=30.0).contains(&args.crossfade)) {
+        return Err(Fail::usage("--crossfade takes 0 to 30 seconds."));
+    }
+    if !(args.preload.is_finite() && (0.0..=600.0).contains(&args.preload)) {
+        return Err(Fail::usage("--preload takes 0 to 600 seconds."));
+    }
+    if !(args.position_interval.is_finite() && (0.1..=3600.0).contains(&args.position_interval)) {
+        return Err(Fail::usage(
+            "--position-interval takes 0.1 to 3600 seconds.",
+        ));
+    }
+    let start = parse_start(&args.start).map_err(|e| Fail::usage(format!("--start: {e}.")))?;
+    if !args.demo && args.targets.is_empty() {
+        return Err(Fail::usage(
+            "nothing to play: give a TARGET (a SoundCloud URL, URN, id or media URL), or --demo.",
+        ));
+    }
+    let texts = if args.demo {
+        vec!["https://soundcloud.com/scplay-demo/sets/scplay-demo".to_string()]
+    } else {
+        args.targets.clone()
+    };
+    let targets = texts
+        .iter()
+        .map(|t| t.parse::<Target>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Fail::usage(format!("{e}.")))?;
+    Ok(Checked {
+        prefer,
+        repeat,
+        start,
+        targets,
+    })
 }
 
 fn run(args: Args) -> Result<(), Fail> {
@@ -328,63 +276,43 @@ fn run(args: Args) -> Result<(), Fail> {
         }
         return Ok(());
     }
-    let prefer = match args.prefer.as_str() {
-        "aac" => Prefer::Aac,
-        "mp3" => Prefer::Mp3,
-        p => return Err(Fail(2, format!("--prefer takes aac or mp3, not {p:?}."))),
-    };
-    if !(0.0..=1.0).contains(&args.volume) {
-        return Err(Fail(2, "--volume takes a number from 0 to 1.".into()));
-    }
-    let repeat = match args.repeat.as_str() {
-        "off" => Repeat::Off,
-        "one" => Repeat::One,
-        "all" => Repeat::All,
-        r => {
-            return Err(Fail(
-                2,
-                format!("--repeat takes off, one or all, not {r:?}."),
+    let checked = check(&args)?;
+    let mut realtime = args.realtime;
+    let mut sink_spec = args.sink.clone();
+    let pipe = sink_spec == "pipe";
+    let out = Out::new(pipe);
+    if sink_spec.starts_with("cpal") && !sink_spec.contains(':') && !sound_card_present() {
+        if args.demo {
+            let m = "No audio device could be opened; playing to the null sink in real time (try --sink wav:demo.wav).";
+            if args.json {
+                let _ = out.json(&json::warning("no_device", m));
+            } else {
+                out.say(m);
+            }
+            sink_spec = "null".into();
+            realtime = true;
+        } else {
+            return Err(Fail::other(
+                "no_device",
+                "no audio device could be opened: use --sink wav:PATH, --sink pipe or --sink null, or name a device (--list-devices).",
             ));
         }
-    };
-    if !(args.crossfade.is_finite() && (0.0..=30.0).contains(&args.crossfade)) {
-        return Err(Fail(2, "--crossfade takes 0 to 30 seconds.".into()));
     }
-    if !(args.preload.is_finite() && (0.0..=600.0).contains(&args.preload)) {
-        return Err(Fail(2, "--preload takes 0 to 600 seconds.".into()));
-    }
-    if !args.demo && args.targets.is_empty() {
-        return Err(Fail(
-            2,
-            "nothing to play: give a TARGET (a SoundCloud URL, URN, id or media URL), or --demo."
-                .into(),
-        ));
-    }
-    let rt = tokio::runtime::Runtime::new().map_err(|e| Fail(1, format!("cannot start: {e}.")))?;
+    // The sink is checked (a WAV path opened) before any network work.
+    let sink = parse_sink(&sink_spec)?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| Fail::other("runtime", format!("cannot start: {e}.")))?;
     // The demo runs against the built-in emulator: no credentials, no network.
     let emulator = if args.demo {
         Some(
             rt.block_on(scplay_emulator::Emulator::start(Default::default()))
-                .map_err(|e| Fail(1, format!("cannot start the demo emulator: {e}.")))?,
+                .map_err(|e| {
+                    Fail::other("demo", format!("cannot start the demo emulator: {e}."))
+                })?,
         )
     } else {
         None
     };
-    let mut realtime = args.realtime;
-    let mut sink_spec = args.sink.clone();
-    if sink_spec.starts_with("cpal") && !sink_spec.contains(':') && !sound_card_present() {
-        if args.demo {
-            eprintln!(
-                "No audio device could be opened; playing to the null sink in real time (try --sink wav:demo.wav)."
-            );
-            sink_spec = "null".into();
-            realtime = true;
-        } else {
-            return Err(Fail(1, "no audio device could be opened: use --sink wav:PATH, --sink pipe or --sink null, or name a device (--list-devices).".into()));
-        }
-    }
-    let pipe = sink_spec == "pipe";
-    let sink = parse_sink(&sink_spec)?;
     let client = match &emulator {
         Some(emu) => Some(
             Client::builder()
@@ -395,59 +323,84 @@ fn run(args: Args) -> Result<(), Fail> {
                 .web_base(emu.web_base())
                 .token_store(MemoryStore::new())
                 .build()
-                .map_err(|e| Fail(1, format!("{e}.")))?,
+                .map_err(|e| Fail::other("config", format!("{e}.")))?,
         ),
         None => args
             .api
             .client(None)
-            .map_err(|e| Fail(2, format!("{e}.")))?,
+            .map_err(|e| Fail::usage(format!("{e}.")))?,
     };
+    if client.is_none()
+        && checked
+            .targets
+            .iter()
+            .any(|t| !matches!(t, Target::Direct(_)))
+    {
+        return Err(Fail::usage(
+            "playing SoundCloud tracks needs your app's credentials: --client-id and --client-secret (or SOUNDCLOUD_CLIENT_ID/SECRET).",
+        ));
+    }
     let opts = PlayerOptions {
-        prefer,
+        prefer: checked.prefer,
         volume: args.volume,
         realtime,
         crossfade: Duration::from_secs_f64(args.crossfade),
         preload_before: Duration::from_secs_f64(args.preload),
+        position_interval: Duration::from_secs_f64(args.position_interval),
         ..PlayerOptions::default()
     };
-    let player = Arc::new(Player::new(client.clone(), sink, opts).map_err(|e| exit_for(&e))?);
-    let texts = if args.demo {
-        vec!["https://soundcloud.com/scplay-demo/sets/scplay-demo".to_string()]
-    } else {
-        args.targets.clone()
-    };
-    let targets = texts
-        .iter()
-        .map(|t| t.parse::<Target>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Fail(2, format!("{e}.")))?;
-    if client.is_none() && targets.iter().any(|t| !matches!(t, Target::Direct(_))) {
-        return Err(Fail(2, "playing SoundCloud tracks needs your app's credentials: --client-id and --client-secret (or SOUNDCLOUD_CLIENT_ID/SECRET).".into()));
-    }
-    let keys = if std::io::stderr().is_terminal() && !args.json {
-        Keys::start(player.clone())
-    } else {
-        None
-    };
-    player.set_repeat(repeat);
+    let one_target = (args.targets.len() == 1).then(|| args.targets[0].as_str());
+    let player = Arc::new(Player::new(client, sink, opts).map_err(|e| exit_for(&e, one_target))?);
+    let stop = Stop::new(player.clone());
+    stop.on_signals(&rt)
+        .map_err(|e| Fail::other("signals", format!("cannot watch signals: {e}.")))?;
+    let keys = keys::Keys::start(player.clone(), stop.clone());
+    player.set_repeat(checked.repeat);
     if args.shuffle.is_some() {
         player.shuffle(args.shuffle);
     }
     // One open at the start position: the first request asks for the right segment.
-    let start = Duration::try_from_secs_f64(args.start)
-        .map_err(|_| Fail(2, "--start takes a number of seconds, 0 or more.".into()))?;
-    player.play_all_at(targets, start);
-    let (heard, error) = play_queue(&player, &args, pipe);
-    let quit = keys.as_ref().is_some_and(Keys::quit_requested);
+    player.play_all_at(checked.targets, checked.start);
+    let outcome = play_queue(&player, &args, &out, &stop, pipe);
+    // The terminal is restored and the WAV file finalised before anything is said.
     drop(keys);
     drop(player);
     drop(emulator);
-    match error {
+    let stopped = stop.reason().or_else(|| {
+        // A pipe sink whose reader went away ends as the end of the output, not a failure.
+        (pipe && stop::stdout_closed()).then_some(StopReason::OutputClosed)
+    });
+    let fail = match (stopped, outcome.error) {
+        (Some(StopReason::OutputClosed), _) => {
+            return Err(Fail {
+                status: StopReason::OutputClosed.exit_code(),
+                code: StopReason::OutputClosed.code(),
+                message: String::new(),
+            });
+        }
+        (Some(r), _) => Fail {
+            status: r.exit_code(),
+            code: r.code(),
+            message: String::new(),
+        },
         // Tracks that cannot be played were skipped; the rest played.
-        Some(e) if heard > 0 && e.is_not_playable() => Ok(()),
-        Some(e) if !quit => Err(exit_for(&e)),
-        _ => Ok(()),
+        (None, Some(e)) if outcome.heard > 0 && e.is_not_playable() => return Ok(()),
+        (None, Some(e)) => exit_for(&e, one_target),
+        (None, None) if outcome.heard > 0 => return Ok(()),
+        (None, None) if !checked.start.is_zero() => Fail::usage(format!(
+            "--start {} is past the end of the track: nothing played.",
+            fmt_time(checked.start.as_secs_f64())
+        )),
+        (None, None) => Fail {
+            status: 3,
+            code: "empty",
+            message: "nothing played: the playlist is empty.".into(),
+        },
+    };
+    if args.json {
+        let _ = out.json(&json::exit(fail.status, fail.code, &fail.message));
     }
+    Err(fail)
 }
 
 fn main() -> ExitCode {
@@ -461,9 +414,13 @@ fn main() -> ExitCode {
     };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Fail(code, message)) => {
-            eprintln!("play: {message}");
-            ExitCode::from(code)
+        Err(Fail {
+            status, message, ..
+        }) => {
+            if !message.is_empty() {
+                Out::new(true).say(&format!("play: {message}"));
+            }
+            ExitCode::from(status)
         }
     }
 }

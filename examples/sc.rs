@@ -1,70 +1,110 @@
 //! `sc`: the SoundCloud API from the command line, JSON out.
 //!
 //! ```text
-//! cargo run --example sc -- search tracks --q "night drive" --genres House --bpm-from 118 --limit 20
+//! cargo run --example sc -- search tracks "night drive" --genres House --bpm-from 118 --limit 20
 //! cargo run --example sc -- resolve https://soundcloud.com/artist/track
 //! cargo run --example sc -- upload take.wav --title "Take One" --artwork cover.jpg
 //! cargo run --example sc -- --help
 //! ```
 //!
-//! Exit codes: 0 done; 2 usage; 4 authentication failed (sign in with the `login` example);
-//! 5 network gave up; 1 anything else.
+//! Exit codes: 0 done; 2 usage; 3 not found; 4 authentication failed (sign in with the
+//! `login` example); 5 network gave up; 141 stdout closed; 1 anything else.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use futures_util::{StreamExt, TryStreamExt};
-use scplay::core::models::PlaylistKind;
-use scplay::core::{
-    Access, Client, Error, Items, ListOptions, PlaylistDraft, PlaylistSearch, PlaylistUrn,
-    Timestamp, TrackFields, TrackSearch, TrackUpload, TrackUrn, UserSearch, UserUrn,
-};
-use serde::Serialize;
+use scplay::core::{Client, Error, TrackFields, TrackUpload};
 use serde_json::{Value, json};
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "sc/fail.rs"]
+mod fail;
+#[path = "sc/page.rs"]
+mod page;
+#[path = "sc/playlists.rs"]
+mod playlists;
+#[path = "sc/search.rs"]
+mod search;
+#[path = "sc/targets.rs"]
+mod targets;
 
-/// The SoundCloud API from the command line. Prints JSON.
+use fail::{Fail, api, out, usage};
+use page::{Page, list};
+use playlists::{PlaylistCmd, playlist};
+use search::{Search, search};
+
+/// The SoundCloud API from the command line. Prints JSON on stdout.
 #[derive(Debug, Parser)]
 #[command(
     name = "sc",
     version,
-    after_help = "Exit codes: 0 done; 2 usage; 4 authentication failed; 5 network gave up; 1 anything else."
+    after_help = "TRACK, PLAYLIST and USER take a URN (soundcloud:tracks:123), a numeric id, a soundcloud.com URL, or a permalink path (artist, artist/track, artist/sets/name). Flags go anywhere on the line.\n\nExamples:\n  sc me\n  sc me likes --all\n  sc search tracks \"night drive\" --genres House --limit 20\n  sc like track https://soundcloud.com/artist/track\n  sc playlist show artist/sets/album\n  sc follow lena-tide\n  sc upload take.wav --title \"Take One\" --sharing private\n\nExit codes: 0 done; 2 usage; 3 not found; 4 authentication failed; 5 network gave up; 141 stdout closed; 1 anything else."
 )]
 struct Args {
     #[command(flatten)]
     api: cli::ApiArgs,
-    /// Follow pagination to the end (lists).
-    #[arg(long, global = true)]
-    all: bool,
-    /// Page size, 1-200 (lists).
-    #[arg(long, global = true)]
-    limit: Option<u32>,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// The signed-in user.
-    Me,
-    /// What a soundcloud.com URL names.
-    Resolve { url: String },
-    /// A track (id or URN).
-    Track { id: String },
+    /// The signed-in user, or their playlists, likes or feed.
+    #[command(
+        after_help = "Examples:\n  sc me\n  sc me playlists\n  sc me likes playlist --all\n  sc me feed --limit 10"
+    )]
+    Me {
+        #[command(subcommand)]
+        what: Option<MeCmd>,
+    },
+    /// What a soundcloud.com URL names (track, playlist or user).
+    #[command(after_help = "Example:\n  sc resolve https://soundcloud.com/artist/track")]
+    Resolve {
+        /// A soundcloud.com URL.
+        url: String,
+    },
+    /// A track's metadata.
+    #[command(
+        after_help = "Examples:\n  sc track 123\n  sc track https://soundcloud.com/artist/track"
+    )]
+    Track {
+        /// The track (URN, id, URL or artist/track).
+        track: String,
+    },
+    /// A track's signed stream URL (expires within minutes; for a player or curl).
+    #[command(
+        after_help = "Examples:\n  sc stream-url 123\n  sc stream-url artist/track --format hls_mp3_128"
+    )]
+    StreamUrl {
+        /// The track (URN, id, URL or artist/track).
+        track: String,
+        /// hls_aac_160, hls_aac_96, hls_mp3_128, http_mp3_128 or preview_mp3_128 (default: the
+        /// first the track has, in that order).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Search tracks, users or playlists.
     Search {
         #[command(subcommand)]
         what: Search,
     },
     /// A track's comments.
-    Comments { id: String },
+    #[command(after_help = "Examples:\n  sc comments 123\n  sc comments artist/track --all")]
+    Comments {
+        /// The track (URN, id, URL or artist/track).
+        track: String,
+        #[command(flatten)]
+        page: Page,
+    },
     /// Comment on a track, optionally at a position.
+    #[command(after_help = "Example:\n  sc comment 123 --body \"Lovely drop\" --at 61000")]
     Comment {
-        id: String,
+        /// The track (URN, id, URL or artist/track).
+        track: String,
+        /// The comment's text.
         #[arg(long)]
         body: String,
         /// Position in the track, in milliseconds.
@@ -72,52 +112,111 @@ enum Cmd {
         at: Option<u64>,
     },
     /// Like a track or playlist.
-    Like { kind: Kind, id: String },
+    #[command(
+        after_help = "Examples:\n  sc like track 123\n  sc like playlist https://soundcloud.com/artist/sets/album"
+    )]
+    Like {
+        /// track or playlist.
+        kind: Kind,
+        /// The track or playlist (URN, id, URL or permalink path).
+        id: String,
+    },
     /// Unlike a track or playlist.
-    Unlike { kind: Kind, id: String },
+    #[command(after_help = "Example:\n  sc unlike track 123")]
+    Unlike {
+        /// track or playlist.
+        kind: Kind,
+        /// The track or playlist (URN, id, URL or permalink path).
+        id: String,
+    },
     /// Follow a user.
-    Follow { user: String },
+    #[command(after_help = "Examples:\n  sc follow lena-tide\n  sc follow soundcloud:users:1001")]
+    Follow {
+        /// The user (URN, id, URL or permalink).
+        user: String,
+    },
     /// Unfollow a user.
-    Unfollow { user: String },
-    /// Playlists.
+    #[command(after_help = "Example:\n  sc unfollow lena-tide")]
+    Unfollow {
+        /// The user (URN, id, URL or permalink).
+        user: String,
+    },
+    /// Playlists: create, add to, show, delete.
     Playlist {
         #[command(subcommand)]
         action: PlaylistCmd,
     },
     /// Upload a track (WAV, FLAC, MP3, AAC, OGG, AIFF, …).
+    #[command(
+        after_help = "Example:\n  sc upload take.wav --title \"Take One\" --genre House --sharing private"
+    )]
     Upload {
+        /// The audio file.
         file: PathBuf,
+        /// The track's title.
         #[arg(long)]
         title: String,
+        /// A JPEG or PNG cover.
         #[arg(long)]
         artwork: Option<PathBuf>,
+        /// The track's description.
         #[arg(long)]
         description: Option<String>,
+        /// The track's genre.
         #[arg(long)]
         genre: Option<String>,
-        /// public or private.
-        #[arg(long)]
-        sharing: Option<String>,
+        /// Who can hear it: public (everyone) or private (you and people with its secret link).
+        #[arg(long, value_enum, default_value = "public")]
+        sharing: Sharing,
     },
-    /// Change a track's metadata.
+    /// Change a track's metadata (only the fields given).
+    #[command(after_help = "Example:\n  sc update 123 --title \"Take Two\" --sharing public")]
     Update {
-        id: String,
+        /// The track (URN, id, URL or artist/track).
+        track: String,
+        /// New title.
         #[arg(long)]
         title: Option<String>,
+        /// New description.
         #[arg(long)]
         description: Option<String>,
+        /// New genre.
         #[arg(long)]
         genre: Option<String>,
+        /// New tags, space-separated (quote multi-word tags).
         #[arg(long)]
         tags: Option<String>,
         /// public or private.
-        #[arg(long)]
-        sharing: Option<String>,
+        #[arg(long, value_enum)]
+        sharing: Option<Sharing>,
+        /// New cover (JPEG or PNG).
         #[arg(long)]
         artwork: Option<PathBuf>,
     },
     /// Sign out: end the session at SoundCloud and delete the saved token.
     SignOut,
+}
+
+#[derive(Debug, Subcommand)]
+enum MeCmd {
+    /// Your playlists and albums.
+    Playlists {
+        #[command(flatten)]
+        page: Page,
+    },
+    /// What you liked: tracks (default) or playlists.
+    Likes {
+        /// track or playlist.
+        #[arg(value_enum, default_value = "track")]
+        kind: Kind,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Your feed: new tracks and reposts from the people you follow.
+    Feed {
+        #[command(flatten)]
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -126,127 +225,19 @@ enum Kind {
     Playlist,
 }
 
-// Parsed once per run: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-enum Search {
-    /// Tracks, with every filter.
-    Tracks {
-        #[arg(long, default_value = "")]
-        q: String,
-        /// Comma-separated ids or URNs.
-        #[arg(long)]
-        urns: Option<String>,
-        /// Comma-separated.
-        #[arg(long)]
-        genres: Option<String>,
-        /// Comma-separated.
-        #[arg(long)]
-        tags: Option<String>,
-        #[arg(long)]
-        bpm_from: Option<f64>,
-        #[arg(long)]
-        bpm_to: Option<f64>,
-        /// Milliseconds.
-        #[arg(long)]
-        duration_from: Option<u64>,
-        /// Milliseconds.
-        #[arg(long)]
-        duration_to: Option<u64>,
-        /// `yyyy-mm-dd hh:mm:ss`.
-        #[arg(long)]
-        created_from: Option<String>,
-        /// `yyyy-mm-dd hh:mm:ss`.
-        #[arg(long)]
-        created_to: Option<String>,
-        /// Comma-separated: playable, preview, blocked.
-        #[arg(long)]
-        access: Option<String>,
-    },
-    /// Users.
-    Users {
-        #[arg(long, default_value = "")]
-        q: String,
-    },
-    /// Playlists.
-    Playlists {
-        #[arg(long, default_value = "")]
-        q: String,
-    },
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Sharing {
+    Public,
+    Private,
 }
 
-#[derive(Debug, Subcommand)]
-enum PlaylistCmd {
-    /// Create a playlist with tracks.
-    Create {
-        #[arg(long)]
-        title: String,
-        /// Track ids or URNs.
-        tracks: Vec<String>,
-        #[arg(long)]
-        album: bool,
-        /// public or private.
-        #[arg(long)]
-        sharing: Option<String>,
-    },
-    /// Append tracks to a playlist.
-    Add { id: String, tracks: Vec<String> },
-    /// Show a playlist with its tracks.
-    Show { id: String },
-    /// Delete a playlist.
-    Delete { id: String },
-}
-
-struct Fail(u8, String);
-
-fn usage(e: impl std::fmt::Display) -> Fail {
-    Fail(2, e.to_string())
-}
-
-fn api(e: Error) -> Fail {
-    let code = if e.is_auth() {
-        4
-    } else if matches!(e, Error::Network { .. }) || e.is_retryable() {
-        5
-    } else if matches!(e, Error::InvalidArgument(_)) {
-        2
-    } else {
-        1
-    };
-    let hint = if code == 4 {
-        " Sign in with the login example, or check the app's credentials."
-    } else {
-        ""
-    };
-    Fail(code, format!("{e}.{hint}"))
-}
-
-fn out(v: &impl Serialize) -> Result<(), Fail> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| Fail(1, e.to_string()))?;
-    println!("{text}");
-    Ok(())
-}
-
-fn parse_list<T>(
-    s: &str,
-    f: impl Fn(&str) -> Result<T, scplay::core::UrnError>,
-) -> Result<Vec<T>, Fail> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(|x| f(x).map_err(usage))
-        .collect()
-}
-
-/// One page, or everything with `--all`.
-async fn list<T: Serialize>(items: Items<T>, all: bool, limit: Option<u32>) -> Result<(), Fail> {
-    let take = if all {
-        usize::MAX
-    } else {
-        limit.unwrap_or(50) as usize
-    };
-    let v: Vec<T> = items.take(take).try_collect().await.map_err(api)?;
-    out(&v)
+impl Sharing {
+    fn api(self) -> String {
+        match self {
+            Sharing::Public => "public".into(),
+            Sharing::Private => "private".into(),
+        }
+    }
 }
 
 async fn run(args: Args) -> Result<(), Fail> {
@@ -255,13 +246,21 @@ async fn run(args: Args) -> Result<(), Fail> {
         .client(None)
         .map_err(usage)?
         .ok_or_else(|| usage("--client-id (or SOUNDCLOUD_CLIENT_ID) is required."))?;
-    let opts = ListOptions {
-        limit: args.limit,
-        ..ListOptions::default()
-    };
-    let track = |s: &str| TrackUrn::parse(s).map_err(usage);
+    let c = &client;
     match args.cmd {
-        Cmd::Me => out(&client.me().await.map_err(api)?),
+        Cmd::Me { what: None } => out(&client.me().await.map_err(api)?),
+        Cmd::Me {
+            what: Some(MeCmd::Playlists { page }),
+        } => list(client.my_playlists(&page.options()), page).await,
+        Cmd::Me {
+            what: Some(MeCmd::Likes { kind, page }),
+        } => match kind {
+            Kind::Track => list(client.my_liked_tracks(&page.options()), page).await,
+            Kind::Playlist => list(client.my_liked_playlists(&page.options()), page).await,
+        },
+        Cmd::Me {
+            what: Some(MeCmd::Feed { page }),
+        } => list(client.feed(&page.options()), page).await,
         Cmd::Resolve { url } => {
             let v: Value = match client.resolve(&url).await.map_err(api)? {
                 scplay::core::Resource::Track(t) => json!(t),
@@ -270,173 +269,58 @@ async fn run(args: Args) -> Result<(), Fail> {
             };
             out(&v)
         }
-        Cmd::Track { id } => out(&client.track(track(&id)?).await.map_err(api)?),
-        Cmd::Search { what } => match what {
-            Search::Tracks {
-                q,
-                urns,
-                genres,
-                tags,
-                bpm_from,
-                bpm_to,
-                duration_from,
-                duration_to,
-                created_from,
-                created_to,
-                access,
-            } => {
-                let mut s = TrackSearch::new(q);
-                if let Some(u) = urns {
-                    s = s.urns(parse_list(&u, TrackUrn::parse)?);
-                }
-                if let Some(g) = genres {
-                    s = s.genres(g.split(',').map(str::trim));
-                }
-                if let Some(t) = tags {
-                    s = s.tags(t.split(',').map(str::trim));
-                }
-                if bpm_from.is_some() || bpm_to.is_some() {
-                    s = s.bpm(bpm_from.unwrap_or(0.0)..=bpm_to.unwrap_or(1000.0));
-                }
-                if duration_from.is_some() || duration_to.is_some() {
-                    s = s.duration_ms(
-                        duration_from.unwrap_or(0)..=duration_to.unwrap_or(u64::MAX / 2),
-                    );
-                }
-                let time = |t: Option<String>| -> Result<Option<Timestamp>, Fail> {
-                    t.map(|t| {
-                        let full = if t.trim().len() == 10 {
-                            format!("{} 00:00:00", t.trim())
-                        } else {
-                            t.trim().to_string()
-                        };
-                        Timestamp::parse(&full).ok_or_else(|| {
-                            usage(format!("bad time {t:?}: use yyyy-mm-dd hh:mm:ss"))
-                        })
-                    })
-                    .transpose()
-                };
-                s = s.created_between(time(created_from)?, time(created_to)?);
-                if let Some(a) = access {
-                    s = s.access(a.split(',').map(|x| Access::parse(x.trim())));
-                }
-                if let Some(l) = args.limit {
-                    s = s.limit(l);
-                }
-                list(client.search_tracks(&s), args.all, args.limit).await
-            }
-            Search::Users { q } => {
-                let mut s = UserSearch::new(q);
-                if let Some(l) = args.limit {
-                    s = s.limit(l);
-                }
-                list(client.search_users(&s), args.all, args.limit).await
-            }
-            Search::Playlists { q } => {
-                let mut s = PlaylistSearch::new(q);
-                if let Some(l) = args.limit {
-                    s = s.limit(l);
-                }
-                list(client.search_playlists(&s), args.all, args.limit).await
-            }
-        },
-        Cmd::Comments { id } => {
-            list(client.comments(track(&id)?, &opts), args.all, args.limit).await
-        }
-        Cmd::Comment { id, body, at } => out(&client
-            .post_comment(track(&id)?, &body, at)
+        Cmd::Track { track } => out(&client
+            .track(targets::track(c, &track).await?)
             .await
             .map_err(api)?),
-        Cmd::Like {
-            kind: Kind::Track,
-            id,
-        } => client
-            .like_track(track(&id)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"liked": id}))),
-        Cmd::Like {
-            kind: Kind::Playlist,
-            id,
-        } => client
-            .like_playlist(PlaylistUrn::parse(&id).map_err(usage)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"liked": id}))),
-        Cmd::Unlike {
-            kind: Kind::Track,
-            id,
-        } => client
-            .unlike_track(track(&id)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"unliked": id}))),
-        Cmd::Unlike {
-            kind: Kind::Playlist,
-            id,
-        } => client
-            .unlike_playlist(PlaylistUrn::parse(&id).map_err(usage)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"unliked": id}))),
-        Cmd::Follow { user } => client
-            .follow(UserUrn::parse(&user).map_err(usage)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"following": user}))),
-        Cmd::Unfollow { user } => client
-            .unfollow(UserUrn::parse(&user).map_err(usage)?)
-            .await
-            .map_err(api)
-            .and_then(|()| out(&json!({"unfollowed": user}))),
-        Cmd::Playlist { action } => match action {
-            PlaylistCmd::Create {
-                title,
-                tracks,
-                album,
-                sharing,
-            } => {
-                let draft = PlaylistDraft {
-                    title: Some(title),
-                    sharing,
-                    kind: Some(if album {
-                        PlaylistKind::Album
-                    } else {
-                        PlaylistKind::Playlist
-                    }),
-                    tracks: Some(tracks.iter().map(|t| track(t)).collect::<Result<_, _>>()?),
-                    ..PlaylistDraft::default()
-                };
-                out(&client.create_playlist(&draft).await.map_err(api)?)
+        Cmd::StreamUrl { track, format } => stream_url(c, &track, format.as_deref()).await,
+        Cmd::Search { what } => search(c, what).await,
+        Cmd::Comments { track, page } => {
+            let urn = targets::track(c, &track).await?;
+            list(client.comments(urn, &page.options()), page).await
+        }
+        Cmd::Comment { track, body, at } => {
+            let urn = targets::track(c, &track).await?;
+            out(&client.post_comment(urn, &body, at).await.map_err(api)?)
+        }
+        Cmd::Like { kind, id } => {
+            match kind {
+                Kind::Track => client.like_track(targets::track(c, &id).await?).await,
+                Kind::Playlist => client.like_playlist(targets::playlist(c, &id).await?).await,
             }
-            PlaylistCmd::Add { id, tracks } => {
-                let urn = PlaylistUrn::parse(&id).map_err(usage)?;
-                let current = client.playlist(urn, true, None).await.map_err(api)?;
-                let mut list: Vec<TrackUrn> = current
-                    .tracks
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|t| t.urn.as_deref().and_then(|u| TrackUrn::parse(u).ok()))
-                    .collect();
-                for t in &tracks {
-                    list.push(track(t)?);
+            .map_err(api)?;
+            out(&json!({"liked": id}))
+        }
+        Cmd::Unlike { kind, id } => {
+            match kind {
+                Kind::Track => client.unlike_track(targets::track(c, &id).await?).await,
+                Kind::Playlist => {
+                    client
+                        .unlike_playlist(targets::playlist(c, &id).await?)
+                        .await
                 }
-                let draft = PlaylistDraft {
-                    tracks: Some(list),
-                    ..PlaylistDraft::default()
-                };
-                out(&client.update_playlist(urn, &draft).await.map_err(api)?)
             }
-            PlaylistCmd::Show { id } => out(&client
-                .playlist(PlaylistUrn::parse(&id).map_err(usage)?, true, None)
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Fail(3, format!("{id} is not among your likes.")),
+                e => api(e),
+            })?;
+            out(&json!({"unliked": id}))
+        }
+        Cmd::Follow { user } => {
+            client
+                .follow(targets::user(c, &user).await?)
                 .await
-                .map_err(api)?),
-            PlaylistCmd::Delete { id } => client
-                .delete_playlist(PlaylistUrn::parse(&id).map_err(usage)?)
+                .map_err(api)?;
+            out(&json!({"following": user}))
+        }
+        Cmd::Unfollow { user } => {
+            client
+                .unfollow(targets::user(c, &user).await?)
                 .await
-                .map_err(api)
-                .and_then(|()| out(&json!({"deleted": id}))),
-        },
+                .map_err(api)?;
+            out(&json!({"unfollowed": user}))
+        }
+        Cmd::Playlist { action } => playlist(c, action).await,
         Cmd::Upload {
             file,
             title,
@@ -445,9 +329,17 @@ async fn run(args: Args) -> Result<(), Fail> {
             genre,
             sharing,
         } => {
+            // Everything is checked before the first byte is sent.
             let len = std::fs::metadata(&file)
-                .map_err(|e| usage(format!("{}: {e}", file.display())))?
+                .map_err(|e| usage(format!("cannot read {}: {e}.", file.display())))?
                 .len();
+            if let Some(a) = &artwork {
+                std::fs::metadata(a)
+                    .map_err(|e| usage(format!("cannot read the artwork {}: {e}.", a.display())))?;
+            }
+            if title.trim().is_empty() {
+                return Err(usage("--title must not be empty."));
+            }
             let bar = indicatif::ProgressBar::new(len);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -462,7 +354,7 @@ async fn run(args: Args) -> Result<(), Fail> {
                     title: Some(title),
                     description,
                     genre,
-                    sharing,
+                    sharing: Some(sharing.api()),
                     ..TrackFields::default()
                 },
                 artwork,
@@ -470,10 +362,17 @@ async fn run(args: Args) -> Result<(), Fail> {
             };
             let t = client.upload_track(&upload).await.map_err(api);
             bar.finish_and_clear();
-            out(&t?)
+            let t = t?;
+            eprintln!(
+                "sc: uploaded {} ({}): {}",
+                t.title.as_deref().unwrap_or("the track"),
+                sharing.api(),
+                t.permalink_url.as_deref().unwrap_or("no link yet")
+            );
+            out(&t)
         }
         Cmd::Update {
-            id,
+            track,
             title,
             description,
             genre,
@@ -486,10 +385,10 @@ async fn run(args: Args) -> Result<(), Fail> {
                 description,
                 genre,
                 tag_list: tags,
-                sharing,
+                sharing: sharing.map(Sharing::api),
                 ..TrackFields::default()
             };
-            let urn = track(&id)?;
+            let urn = targets::track(c, &track).await?;
             let t = match artwork {
                 Some(a) => {
                     client
@@ -506,6 +405,41 @@ async fn run(args: Args) -> Result<(), Fail> {
             .map_err(api)
             .and_then(|()| out(&json!({"signed_out": true}))),
     }
+}
+
+/// `sc stream-url`: the signed CDN URL of one of the track's streams.
+async fn stream_url(client: &Client, track: &str, format: Option<&str>) -> Result<(), Fail> {
+    let urn = targets::track(client, track).await?;
+    let streams = client.streams(urn, None).await.map_err(api)?;
+    let all = [
+        ("hls_aac_160", &streams.hls_aac_160_url),
+        ("hls_aac_96", &streams.hls_aac_96_url),
+        ("hls_mp3_128", &streams.hls_mp3_128_url),
+        ("http_mp3_128", &streams.http_mp3_128_url),
+        ("preview_mp3_128", &streams.preview_mp3_128_url),
+    ];
+    if let Some(f) = format
+        && !all.iter().any(|(name, _)| *name == f)
+    {
+        return Err(usage(format!(
+            "--format takes hls_aac_160, hls_aac_96, hls_mp3_128, http_mp3_128 or preview_mp3_128, not {f:?}."
+        )));
+    }
+    let (name, api_url) = all
+        .iter()
+        .find_map(|(name, url)| {
+            url.as_deref()
+                .filter(|_| format.is_none_or(|f| f == *name))
+                .map(|u| (*name, u))
+        })
+        .ok_or_else(|| {
+            Fail(
+                3,
+                format!("{track} has no {} stream.", format.unwrap_or("playable")),
+            )
+        })?;
+    let location = client.stream_location(api_url).await.map_err(api)?;
+    out(&json!({"format": name, "url": location.as_str()}))
 }
 
 fn main() -> ExitCode {

@@ -1,55 +1,13 @@
 //! The `play` example, spawned as a user would run it, against the emulator.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Origin, catalog};
+use scplay_emulator::{Emulator, Fault, FaultKind, Origin, catalog};
 
-/// The built example (cargo test builds examples next to the test binaries).
-fn play_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("play{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "build the example first: {}", bin.display());
-    bin
-}
-
-fn play(emu: &Emulator, args: &[&str]) -> Output {
-    Command::new(play_bin())
-        .args([
-            "--api-base",
-            emu.api_base(),
-            "--auth-base",
-            emu.auth_base(),
-            "--client-id",
-            catalog::CLIENT_ID,
-        ])
-        .args(args)
-        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id())),
-        )
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.unwrap()
-}
-
-fn wav_secs(path: &std::path::Path) -> f64 {
-    let (f, s) = scplay::player::read_wav(&std::fs::read(path).unwrap()).unwrap();
-    s.len() as f64 / f64::from(f.channels) / f64::from(f.rate)
-}
+mod common;
+use common::play::{api_args, emulator, on_terminal_command, play, play_bin, stderr, wav_secs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_target_form_plays() {
@@ -144,19 +102,8 @@ async fn failures_exit_with_their_codes() {
     assert!(api <= 12, "{api} API requests for one pass over two items");
     let o = tokio::task::block_in_place(|| {
         Command::new(play_bin())
-            .args([
-                "--api-base",
-                emu.api_base(),
-                "--auth-base",
-                emu.auth_base(),
-                "--client-id",
-                catalog::CLIENT_ID,
-                "--client-secret",
-                "wrong",
-                "--sink",
-                "null",
-                "2101",
-            ])
+            .args(api_args(&emu))
+            .args(["--client-secret", "wrong", "--sink", "null", "2101"])
             .env(
                 "XDG_CONFIG_HOME",
                 std::env::temp_dir().join(format!("scplay-cli-wrong-{}", std::process::id())),
@@ -212,14 +159,7 @@ async fn a_vanished_service_exits_5() {
         );
     }
     let child = Command::new(play_bin())
-        .args([
-            "--api-base",
-            emu.api_base(),
-            "--auth-base",
-            emu.auth_base(),
-            "--client-id",
-            catalog::CLIENT_ID,
-        ])
+        .args(api_args(&emu))
         .args([
             "--sink",
             "null",
@@ -299,14 +239,7 @@ async fn the_cpal_sink_plays_through_alsa() {
     let emu = emulator().await;
     let o = tokio::task::block_in_place(|| {
         Command::new(play_bin())
-            .args([
-                "--api-base",
-                emu.api_base(),
-                "--auth-base",
-                emu.auth_base(),
-                "--client-id",
-                catalog::CLIENT_ID,
-            ])
+            .args(api_args(&emu))
             .args(["--sink", "cpal:alsa:cap", "2101"])
             .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
             .env(
@@ -331,24 +264,7 @@ async fn the_cpal_sink_plays_through_alsa() {
 
 /// `play` on a terminal (a pseudo-terminal from util-linux's `script`), its keys typed into it.
 fn on_terminal(emu: &Emulator, args: &[&str]) -> std::process::Child {
-    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
-    let mut line = vec![
-        quote(&play_bin().display().to_string()),
-        "--api-base".into(),
-        quote(emu.api_base()),
-        "--auth-base".into(),
-        quote(emu.auth_base()),
-        "--client-id".into(),
-        quote(catalog::CLIENT_ID),
-    ];
-    line.extend(args.iter().map(|a| quote(a)));
-    Command::new("script")
-        .args(["-qefc", &line.join(" "), "/dev/null"])
-        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id())),
-        )
+    on_terminal_command(emu, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -243,3 +243,153 @@ async fn all_returns_every_item_exactly_once() {
     let o = tokio::task::block_in_place(|| sc(&e, &["track", "soundcloud:users:1"]));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `sc ARGS…` with the emulator's flags after the subcommand (flags go anywhere).
+fn sc_flags_last(e: &Env, args: &[&str]) -> Output {
+    let mut c = Command::new(bin("sc"));
+    c.args(args);
+    base(&mut c, e);
+    c.output().unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_by_url_and_permalink_flags_anywhere_and_pages_said() {
+    let e = env("forms").await;
+    tokio::task::block_in_place(|| login(&e));
+    let set = "https://soundcloud.com/orbit-collective/sets/undertow";
+    let track = "https://soundcloud.com/lena-tide/three-minutes";
+    tokio::task::block_in_place(|| {
+        // URLs and permalinks through /resolve, flags after the subcommand.
+        let shown = json(&sc_flags_last(&e, &["playlist", "show", set]));
+        assert_eq!(shown["id"], catalog::PLAYLIST_SET);
+        let shown = json(&sc(
+            &e,
+            &["playlist", "show", "orbit-collective/sets/undertow"],
+        ));
+        assert_eq!(shown["id"], catalog::PLAYLIST_SET);
+        json(&sc_flags_last(&e, &["like", "track", track]));
+        let liked = json(&sc(&e, &["me", "likes"]));
+        assert!(
+            liked
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["id"] == catalog::TRACK_THREE_MINUTES),
+            "{liked}"
+        );
+        json(&sc(&e, &["unlike", "track", track]));
+        let o = sc(&e, &["unlike", "track", track]);
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(err(&o).contains("not among your likes"), "{}", err(&o));
+        assert!(!err(&o).contains("/likes/"), "{}", err(&o));
+        json(&sc(&e, &["follow", "orbit-collective"]));
+        json(&sc(
+            &e,
+            &["unfollow", "https://soundcloud.com/orbit-collective"],
+        ));
+        let missing = sc(&e, &["track", "nobody/nothing-here"]);
+        assert_eq!(missing.status.code(), Some(3), "{}", err(&missing));
+        assert!(err(&missing).contains("nobody/nothing-here"));
+        assert!(json(&sc(&e, &["me", "playlists"])).is_array());
+        // An empty playlist: `play` says so and exits 3 (it used to exit 0 silently).
+        let empty = json(&sc(&e, &["playlist", "create", "--title", "Empty"]));
+        let mut c = Command::new(bin("play"));
+        base(&mut c, &e);
+        let o = c
+            .args(["--sink", "null", empty["urn"].as_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(err(&o).contains("empty"), "{}", err(&o));
+        assert!(json(&sc(&e, &["me", "feed", "--limit", "5"])).is_array());
+        let url = json(&sc(&e, &["stream-url", "lena-tide/three-minutes"]));
+        assert_eq!(url["format"], "hls_aac_160");
+        assert!(url["url"].as_str().unwrap().starts_with(e.emu.cdn_base()));
+        // One page says there is more; --all has no hint; --limit 0 is refused.
+        let o = sc(&e, &["comments", &catalog::TRACK_PLAYABLE.to_string()]);
+        let page: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(page.as_array().unwrap().len(), 50);
+        assert!(err(&o).contains("--all"), "{}", err(&o));
+        let o = sc(
+            &e,
+            &["comments", "--all", &catalog::TRACK_PLAYABLE.to_string()],
+        );
+        assert_eq!(json(&o).as_array().unwrap().len(), 120);
+        assert!(err(&o).is_empty(), "{}", err(&o));
+        let o = sc(&e, &["comments", "2001", "--limit", "0"]);
+        assert_eq!(o.status.code(), Some(2));
+        // The query as words or -q.
+        let words = json(&sc(&e, &["search", "tracks", "three", "minutes"]));
+        let flag = json(&sc(&e, &["search", "tracks", "-q", "three minutes"]));
+        assert_eq!(words, flag);
+        assert!(!words.as_array().unwrap().is_empty());
+        // Values are checked before anything is sent.
+        let o = sc(&e, &["playlist", "add", "3005"]);
+        assert_eq!(o.status.code(), Some(2));
+        let audio = e.token.parent().unwrap().join("take.wav");
+        wav(&audio);
+        e.emu.clear_requests();
+        let o = sc(
+            &e,
+            &[
+                "upload",
+                audio.to_str().unwrap(),
+                "--title",
+                "T",
+                "--sharing",
+                "secret",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(e.emu.requests().is_empty(), "refused before the upload");
+        assert!(
+            String::from_utf8_lossy(&sc(&e, &["upload", "--help"]).stdout)
+                .contains("[default: public]")
+        );
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_and_a_busy_port_end_quietly_and_clearly() {
+    let e = env("pipes").await;
+    tokio::task::block_in_place(|| {
+        // `sc … | head -1` where head has gone before sc writes.
+        let mut c = Command::new(bin("sc"));
+        base(&mut c, &e);
+        let mut child = c
+            .args(["comments", "--all", &catalog::TRACK_PLAYABLE.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(141), "{}", err(&o));
+        assert!(err(&o).is_empty(), "quietly: {}", err(&o));
+        // login with its port taken: says so (and what to do) before printing the address.
+        let port = e
+            .redirect
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        let _held = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+        let mut c = Command::new(bin("login"));
+        base(&mut c, &e);
+        let o = c
+            .args(["--redirect-uri", &e.redirect, "--timeout", "5"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(o.stdout.is_empty(), "no address printed: {:?}", o.stdout);
+        assert!(err(&o).contains("--paste"), "{}", err(&o));
+        assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
+    });
+}

@@ -11,6 +11,7 @@ pub struct ApiArgs {
     /// API origin.
     #[arg(
         long,
+        global = true,
         env = "SOUNDCLOUD_API_BASE",
         default_value = "https://api.soundcloud.com"
     )]
@@ -18,20 +19,26 @@ pub struct ApiArgs {
     /// OAuth origin.
     #[arg(
         long,
+        global = true,
         env = "SOUNDCLOUD_AUTH_BASE",
         default_value = "https://secure.soundcloud.com"
     )]
     pub auth_base: String,
     /// Your app's client id.
-    #[arg(long, env = "SOUNDCLOUD_CLIENT_ID")]
+    #[arg(long, global = true, env = "SOUNDCLOUD_CLIENT_ID")]
     pub client_id: Option<String>,
     /// Your app's client secret.
-    #[arg(long, env = "SOUNDCLOUD_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SOUNDCLOUD_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub client_secret: Option<String>,
     /// Token file (default: scplay/token.json in the platform config folder, mode 0600; the
     /// `login` example writes a user token there, and a client-credentials token is kept there
     /// otherwise).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub token_file: Option<PathBuf>,
 }
 
@@ -73,7 +80,8 @@ impl ApiArgs {
 }
 
 /// Parses the arguments, runs `run` on a tokio runtime, and turns its failure (an exit code
-/// and one sentence) into the process's exit, prefixed with the program's `name`.
+/// and one sentence, empty when there is nothing to say) into the process's exit, prefixed
+/// with the program's `name`.
 #[allow(dead_code)] // `play` drives its own runtime and does not use it.
 pub fn main_with<A, F>(name: &str, run: impl FnOnce(A) -> F) -> std::process::ExitCode
 where
@@ -98,7 +106,9 @@ where
     match rt.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
-            eprintln!("{name}: {message}");
+            if !message.is_empty() {
+                eprintln!("{name}: {message}");
+            }
             ExitCode::from(code)
         }
     }

@@ -111,6 +111,39 @@ impl PlayerError {
                 | PlayerError::Unsupported(_)
         )
     }
+
+    /// A stable, machine-readable name for the kind of failure, for supervisors and logs
+    /// (the message may change; these do not): `blocked`, `drm`, `no_stream`, `auth`,
+    /// `not_found`, `forbidden`, `quota`, `rate_limited`, `api`, `http`, `network`,
+    /// `playlist`, `decode`, `stalled`, `output`, `invalid_target`, `invalid_volume`.
+    pub fn code(&self) -> &'static str {
+        use scplay_core::Error as Api;
+        match self {
+            PlayerError::Blocked { .. } => "blocked",
+            PlayerError::Drm { .. } => "drm",
+            PlayerError::NoStream(_) => "no_stream",
+            PlayerError::Api(a) if a.is_auth() => "auth",
+            PlayerError::Api(Api::NotFound { .. }) => "not_found",
+            PlayerError::Api(Api::Forbidden { .. }) => "forbidden",
+            PlayerError::Api(Api::PlayQuota { .. }) => "quota",
+            PlayerError::Api(Api::RateLimited { .. } | Api::SpamWarning { .. }) => "rate_limited",
+            PlayerError::Api(Api::Network { .. }) => "network",
+            PlayerError::Api(_) => "api",
+            PlayerError::Http { .. } => "http",
+            PlayerError::Network { .. } => "network",
+            PlayerError::Playlist { .. } => "playlist",
+            PlayerError::Decode(_) => "decode",
+            PlayerError::Stalled { .. } => "stalled",
+            PlayerError::Output(_) => "output",
+            PlayerError::InvalidTarget(_) => "invalid_target",
+            PlayerError::InvalidVolume(_) => "invalid_volume",
+            PlayerError::Setup { .. } => "setup",
+            PlayerError::HttpClient(_) => "http_client",
+            PlayerError::Sink(_) => "sink",
+            PlayerError::Unsupported(_) => "unsupported",
+            PlayerError::OutputClosed => "output_closed",
+        }
+    }
 }
 
 /// A URL without its query (signed CDN URLs carry signatures there).

@@ -44,6 +44,8 @@ pub enum PlayerEvent {
         info: TrackInfo,
         /// Why.
         reason: String,
+        /// The kind of failure, stable for supervisors ([`crate::PlayerError::code`]).
+        code: &'static str,
     },
     /// The last queue item played to its end (or the queue was emptied).
     QueueEnded,
@@ -73,7 +75,12 @@ pub enum PlayerEvent {
     /// Stopped before the end.
     Stopped,
     /// Playback failed; the message says why (see [`crate::Player::last_error`]).
-    Error(String),
+    Error {
+        /// The kind of failure, stable for supervisors ([`crate::PlayerError::code`]).
+        code: &'static str,
+        /// What failed, for people.
+        message: String,
+    },
 }
 
 /// Counters of a player, cumulative across tracks.

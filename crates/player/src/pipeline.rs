@@ -104,6 +104,19 @@ impl Ctx {
         Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
     }
 
+    /// A playlist's tracks.
+    async fn playlist_tracks(
+        &self,
+        urn: scplay_core::PlaylistUrn,
+    ) -> Result<Vec<Track>, PlayerError> {
+        Ok(self
+            .client()?
+            .playlist(urn, true, None)
+            .await?
+            .tracks
+            .unwrap_or_default())
+    }
+
     /// Resolves `target` (the API for tracks and pages, nothing for direct URLs).
     pub async fn resolve(&self, target: &Target) -> Result<Item, PlayerError> {
         let track = match target {
@@ -113,6 +126,10 @@ impl Ctx {
                 return Ok(Item::Track(Box::new(stream)));
             }
             Target::Track(urn) => self.client()?.track(*urn).await?,
+            Target::Playlist(urn) => {
+                let tracks = self.playlist_tracks(*urn).await?;
+                return Ok(Item::Playlist(track_targets(tracks)));
+            }
             Target::Page(url) => match self.client()?.resolve(url).await? {
                 Resource::Track(t) => *t,
                 Resource::Playlist(p) => {
@@ -123,11 +140,7 @@ impl Ctx {
                             let urn = scplay_core::PlaylistUrn::parse(urn).map_err(|_| {
                                 PlayerError::InvalidTarget("the playlist has no id".into())
                             })?;
-                            self.client()?
-                                .playlist(urn, true, None)
-                                .await?
-                                .tracks
-                                .unwrap_or_default()
+                            self.playlist_tracks(urn).await?
                         }
                     };
                     return Ok(Item::Playlist(track_targets(tracks)));

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use scplay_core::{Access, Client, Track, TrackUrn};
+use scplay_core::{Access, Client, PlaylistUrn, Track, TrackUrn};
 use url::Url;
 
 use crate::hls::MediaPlaylist;
@@ -15,6 +15,8 @@ use crate::{PlayerError, fetch};
 pub enum Target {
     /// A track by URN or numeric id.
     Track(TrackUrn),
+    /// A playlist by URN (`soundcloud:playlists:123`): it expands into its tracks.
+    Playlist(PlaylistUrn),
     /// A soundcloud.com page (track or playlist), resolved through the API.
     Page(String),
     /// A direct http(s) URL to an `.m3u8` media playlist or an audio file (no API).
@@ -28,6 +30,11 @@ impl FromStr for Target {
         let s = s.trim();
         if let Ok(urn) = TrackUrn::parse(s) {
             return Ok(Target::Track(urn));
+        }
+        if s.starts_with("soundcloud:playlists:")
+            && let Ok(urn) = PlaylistUrn::parse(s)
+        {
+            return Ok(Target::Playlist(urn));
         }
         let url = Url::parse(s).map_err(|_| {
             PlayerError::InvalidTarget(format!(

@@ -29,13 +29,14 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    /// Replaces everything with `items`, starting at the first.
+    /// Replaces everything with `items`, starting at the first (or, shuffled, at whichever
+    /// the shuffle puts first).
     pub fn replace(&mut self, items: Vec<Target>) {
         self.items = items;
         self.order = (0..self.items.len()).collect();
         self.pos = 0;
         if let Some(seed) = self.shuffle {
-            self.reshuffle(seed);
+            shuffle(&mut self.order, seed);
         }
     }
 
@@ -66,10 +67,23 @@ impl Queue {
             }
         }
         self.order = order;
-        if let Some(at) = at
-            && at < self.pos
-        {
-            self.pos = self.pos + added - 1;
+        match at {
+            Some(at) if at < self.pos => self.pos = self.pos + added - 1,
+            // Not played yet: with a shuffle, what is still to come (the playlist's tracks
+            // among it) is shuffled again, so the shuffle applies to the tracks, not to the
+            // playlist as one item. An expanded current item gives up its place too.
+            Some(at) if self.pos < self.order.len() => {
+                if let Some(seed) = self.shuffle {
+                    let from = if at == self.pos {
+                        self.pos
+                    } else {
+                        self.pos + 1
+                    };
+                    let seed = seed ^ (self.items.len() as u64).rotate_left(32);
+                    shuffle(&mut self.order[from..], seed);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -176,20 +190,24 @@ impl Queue {
 
     fn reshuffle(&mut self, seed: u64) {
         let current = self.current().map(|(i, _)| i);
-        let mut rng = SplitMix64(seed);
         let mut order: Vec<usize> = (0..self.items.len())
             .filter(|&i| Some(i) != current)
             .collect();
-        // Fisher–Yates.
-        for i in (1..order.len()).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        shuffle(&mut order, seed);
         if let Some(c) = current {
             order.insert(0, c);
         }
         self.order = order;
         self.pos = 0;
+    }
+}
+
+/// Fisher–Yates over `order`, reproducible from `seed`.
+fn shuffle(order: &mut [usize], seed: u64) {
+    let mut rng = SplitMix64(seed);
+    for i in (1..order.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
     }
 }
 
@@ -297,6 +315,61 @@ mod tests {
         q.expand(4, vec![]);
         assert_eq!(q.len(), 4);
         assert_eq!(ids(&q), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_shuffle_applies_to_what_a_playlist_expands_to() {
+        let tracks = |n: u64| (100..100 + n).map(t).collect::<Vec<_>>();
+        // One playlist target, shuffled before it expands (as `play --shuffle SEED SET` does).
+        let orders: Vec<Vec<usize>> = [1u64, 2, 3]
+            .iter()
+            .map(|&seed| {
+                let mut q = Queue::default();
+                q.set_shuffle(Some(seed));
+                q.replace(vec![t(1)]);
+                q.expand(0, tracks(10));
+                let order = ids(&q);
+                let mut sorted = order.clone();
+                sorted.sort();
+                assert_eq!(sorted, (0..10).collect::<Vec<_>>(), "every track once");
+                order
+            })
+            .collect();
+        assert!(
+            orders.iter().all(|o| *o != (0..10).collect::<Vec<_>>()),
+            "shuffled, not the playlist's order: {orders:?}"
+        );
+        assert_ne!(orders[0], orders[1], "seeds give different orders");
+        let mut again = Queue::default();
+        again.set_shuffle(Some(1));
+        again.replace(vec![t(1)]);
+        again.expand(0, tracks(10));
+        assert_eq!(ids(&again), orders[0], "same seed, same order");
+        // Several targets: the first target is not always first, and a later playlist's
+        // tracks mix with what is still to come.
+        let mut q = Queue::default();
+        q.set_shuffle(Some(9));
+        q.replace((1..=6).map(t).collect());
+        assert_ne!(ids(&q), (0..6).collect::<Vec<_>>());
+        let played = q.current().unwrap().0;
+        let later = q.peek_next(false).unwrap();
+        q.expand(later, tracks(5));
+        assert_eq!(q.current().unwrap().0, played, "the current item stays");
+        let rest = ids(&q);
+        assert_eq!(rest.len(), 10);
+        let expanded: Vec<usize> = rest
+            .iter()
+            .copied()
+            .filter(|&i| (later..later + 5).contains(&i))
+            .collect();
+        let positions: Vec<usize> = expanded
+            .iter()
+            .map(|e| rest.iter().position(|r| r == e).unwrap())
+            .collect();
+        assert!(
+            positions.windows(2).any(|w| w[1] != w[0] + 1),
+            "the playlist's tracks are spread, not one block: {rest:?}"
+        );
     }
 
     #[test]

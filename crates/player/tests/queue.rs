@@ -67,7 +67,11 @@ async fn the_queue_plays_in_order_skipping_blocked_and_marking_previews() {
             index,
             info,
             reason,
-        } => Some((*index, info.title.clone(), reason.clone())),
+            code,
+        } => {
+            assert_eq!(*code, "blocked");
+            Some((*index, info.title.clone(), reason.clone()))
+        }
         _ => None,
     });
     let (index, title, reason) = skipped.expect("a Skipped event");

@@ -473,6 +473,7 @@ impl Engine {
                     index,
                     info,
                     reason: e.to_string(),
+                    code: e.code(),
                 });
                 self.passed_over(index, e, false);
             }
@@ -488,7 +489,10 @@ impl Engine {
         }
         self.tried += 1;
         if announce {
-            self.emit(PlayerEvent::Error(e.to_string()));
+            self.emit(PlayerEvent::Error {
+                code: e.code(),
+                message: e.to_string(),
+            });
         }
         self.shared.item_finished();
         // The error `wait` reports: the network's over "not playable" within a pass.
@@ -910,7 +914,10 @@ impl Engine {
     /// reached the output (one that did ends when it is heard out).
     fn item_failed(&self, e: PlayerError, announce: bool, ended: bool) {
         if announce {
-            self.emit(PlayerEvent::Error(e.to_string()));
+            self.emit(PlayerEvent::Error {
+                code: e.code(),
+                message: e.to_string(),
+            });
         }
         self.shared.set_error(e);
         if ended {

@@ -1,0 +1,140 @@
+//! Why `play` stops before the end of its queue: a key, a signal, or a closed stdout. The
+//! first reason wins and gives the exit code.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use scplay::player::Player;
+
+/// Why playback was stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// `q`, Ctrl-C on the terminal or SIGINT: exit 130.
+    Interrupted,
+    /// SIGTERM (`systemctl stop`, `timeout`): exit 143.
+    Terminated,
+    /// SIGHUP (the terminal went away): exit 129.
+    HungUp,
+    /// Whoever read stdout went away (`| head`): exit 141, as if killed by SIGPIPE.
+    OutputClosed,
+}
+
+impl StopReason {
+    /// The exit code: 128 + the signal's number, as shells report a process killed by it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            StopReason::Interrupted => 130,
+            StopReason::Terminated => 143,
+            StopReason::HungUp => 129,
+            StopReason::OutputClosed => 141,
+        }
+    }
+
+    /// The stable name in `--json`'s `exit` event.
+    pub fn code(self) -> &'static str {
+        match self {
+            StopReason::Interrupted => "interrupted",
+            StopReason::Terminated => "terminated",
+            StopReason::HungUp => "hung_up",
+            StopReason::OutputClosed => "output_closed",
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        [
+            StopReason::Interrupted,
+            StopReason::Terminated,
+            StopReason::HungUp,
+            StopReason::OutputClosed,
+        ]
+        .into_iter()
+        .find(|r| r.exit_code() == code)
+    }
+}
+
+/// A shared stop request: records the first reason and stops the player (which finalises a
+/// WAV file and ends the event loop).
+#[derive(Clone)]
+pub struct Stop {
+    reason: Arc<AtomicU8>,
+    player: Arc<Player>,
+}
+
+impl Stop {
+    /// A stop for `player`, not requested yet.
+    pub fn new(player: Arc<Player>) -> Self {
+        Self {
+            reason: Arc::new(AtomicU8::new(0)),
+            player,
+        }
+    }
+
+    /// Asks playback to stop for `reason` (the first reason is kept).
+    pub fn request(&self, reason: StopReason) {
+        let _ = self.reason.compare_exchange(
+            0,
+            reason.exit_code(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        self.player.stop();
+    }
+
+    /// Why playback was stopped, if it was.
+    pub fn reason(&self) -> Option<StopReason> {
+        StopReason::from_code(self.reason.load(Ordering::Acquire))
+    }
+
+    /// Stops on SIGINT, SIGTERM and SIGHUP (on `rt`); the player's own end follows, so the
+    /// WAV header is written and the terminal restored before the exit.
+    #[cfg(unix)]
+    pub fn on_signals(&self, rt: &tokio::runtime::Runtime) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _enter = rt.enter();
+        for (kind, reason) in [
+            (SignalKind::interrupt(), StopReason::Interrupted),
+            (SignalKind::terminate(), StopReason::Terminated),
+            (SignalKind::hangup(), StopReason::HungUp),
+        ] {
+            let mut sig = signal(kind)?;
+            let stop = self.clone();
+            rt.spawn(async move {
+                while sig.recv().await.is_some() {
+                    stop.request(reason);
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Stops on Ctrl-C (other platforms).
+    #[cfg(not(unix))]
+    pub fn on_signals(&self, rt: &tokio::runtime::Runtime) -> std::io::Result<()> {
+        let stop = self.clone();
+        rt.spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                stop.request(StopReason::Interrupted);
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Whether stdout is a pipe whose reader has gone (poll reports an error on it).
+#[cfg(unix)]
+pub fn stdout_closed() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, a zero timeout.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+}
+
+/// Whether stdout is a pipe whose reader has gone (not detectable here).
+#[cfg(not(unix))]
+pub fn stdout_closed() -> bool {
+    false
+}

@@ -1,0 +1,3 @@
+//! Helpers shared by the tests that spawn the examples.
+
+pub mod play;

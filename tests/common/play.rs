@@ -1,0 +1,76 @@
+//! Helpers for tests that spawn the `play` example against the emulator.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+
+/// The built example (cargo test builds examples next to the test binaries).
+pub fn play_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("play{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "build the example first: {}", bin.display());
+    bin
+}
+
+/// The flags that point `play` at the emulator with the app's client id.
+pub fn api_args(emu: &Emulator) -> [&str; 6] {
+    [
+        "--api-base",
+        emu.api_base(),
+        "--auth-base",
+        emu.auth_base(),
+        "--client-id",
+        catalog::CLIENT_ID,
+    ]
+}
+
+/// The config folder the tests give `play` (its cached token lives there).
+pub fn config_home() -> PathBuf {
+    std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id()))
+}
+
+/// `play` pointed at the emulator, with the app's secret, then `args`.
+pub fn command(emu: &Emulator, args: &[&str]) -> Command {
+    let mut c = Command::new(play_bin());
+    c.args(api_args(emu))
+        .args(args)
+        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+        .env("XDG_CONFIG_HOME", config_home());
+    c
+}
+
+/// Runs `play` to its end.
+pub fn play(emu: &Emulator, args: &[&str]) -> Output {
+    command(emu, args).output().unwrap()
+}
+
+/// `play … args` on a pseudo-terminal (util-linux `script`), its standard streams unset.
+pub fn on_terminal_command(emu: &Emulator, args: &[&str]) -> Command {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let mut line = vec![quote(&play_bin().display().to_string())];
+    line.extend(api_args(emu).iter().chain(args).map(|a| quote(a)));
+    let mut c = Command::new("script");
+    c.args(["-qefc", &line.join(" "), "/dev/null"])
+        .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
+        .env("XDG_CONFIG_HOME", config_home());
+    c
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+/// Seconds of audio in a WAV file.
+pub fn wav_secs(path: &Path) -> f64 {
+    let (f, s) = scplay::player::read_wav(&std::fs::read(path).unwrap()).unwrap();
+    s.len() as f64 / f64::from(f.channels) / f64::from(f.rate)
+}
