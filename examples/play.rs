@@ -165,10 +165,17 @@ fn play_queue(player: &Player, args: &Args, out: &Out, stop: &Stop, pipe: bool) 
                     }
                 }
             }
-            PlayerEvent::Skipped { info, reason, .. } if !args.json => out.say(&format!(
-                "Skipping \"{}\": {reason}.",
-                info.title.as_deref().unwrap_or("a track")
-            )),
+            // Held like errors: said when the queue goes on, left to the final message when
+            // this was the last thing to play.
+            PlayerEvent::Skipped { info, reason, .. } if !args.json => {
+                let m = format!(
+                    "Skipping \"{}\": {reason}",
+                    info.title.as_deref().unwrap_or("a track")
+                );
+                if let Some(m) = pending.replace(m) {
+                    out.say(&format!("play: {m}; going on."));
+                }
+            }
             PlayerEvent::Error { message, .. } if !args.json => {
                 if let Some(m) = pending.replace(message.clone()) {
                     out.say(&format!("play: {m}; going on."));
