@@ -90,7 +90,7 @@ pub async fn playlist(client: &Client, action: PlaylistCmd) -> Result<(), Fail> 
                 .tracks
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|t| t.urn.as_deref().and_then(|u| TrackUrn::parse(u).ok()))
+                .filter_map(|t| t.track_urn())
                 .collect();
             list.extend(added);
             let draft = PlaylistDraft {

@@ -44,7 +44,7 @@ pub async fn track(client: &Client, s: &str) -> Result<TrackUrn, Fail> {
         return TrackUrn::parse(s).map_err(usage);
     };
     match resolve(client, s, &url, "track").await? {
-        Resource::Track(t) => id_of(t.urn.as_deref(), t.id, s, TrackUrn::parse, TrackUrn::from),
+        Resource::Track(t) => id_of(t.track_urn(), s),
         _ => Err(wrong(s, "track")),
     }
 }
@@ -55,13 +55,7 @@ pub async fn playlist(client: &Client, s: &str) -> Result<PlaylistUrn, Fail> {
         return PlaylistUrn::parse(s).map_err(usage);
     };
     match resolve(client, s, &url, "playlist").await? {
-        Resource::Playlist(p) => id_of(
-            p.urn.as_deref(),
-            p.id,
-            s,
-            PlaylistUrn::parse,
-            PlaylistUrn::from,
-        ),
+        Resource::Playlist(p) => id_of(p.playlist_urn(), s),
         _ => Err(wrong(s, "playlist")),
     }
 }
@@ -72,19 +66,11 @@ pub async fn user(client: &Client, s: &str) -> Result<UserUrn, Fail> {
         return UserUrn::parse(s).map_err(usage);
     };
     match resolve(client, s, &url, "user").await? {
-        Resource::User(u) => id_of(u.urn.as_deref(), u.id, s, UserUrn::parse, UserUrn::from),
+        Resource::User(u) => id_of(u.user_urn(), s),
         _ => Err(wrong(s, "user")),
     }
 }
 
-fn id_of<U, E>(
-    urn: Option<&str>,
-    id: Option<u64>,
-    s: &str,
-    parse: impl Fn(&str) -> Result<U, E>,
-    from_id: impl Fn(u64) -> U,
-) -> Result<U, Fail> {
-    urn.and_then(|u| parse(u).ok())
-        .or_else(|| id.map(from_id))
-        .ok_or_else(|| Fail(1, format!("SoundCloud gave no id for {s}.")))
+fn id_of<U>(urn: Option<U>, s: &str) -> Result<U, Fail> {
+    urn.ok_or_else(|| Fail(1, format!("SoundCloud gave no id for {s}.")))
 }

@@ -34,6 +34,14 @@ impl RetryPolicy {
         }
     }
 
+    /// The pause before attempt `attempt + 1` (1-based `attempt`): `base_delay` doubling per
+    /// attempt up to `max_delay`, with up to 50 % jitter, and at least what the server asked
+    /// for (`retry_after`, from [`parse_retry_after`]). The one backoff of the project: API
+    /// calls, token grants and the player's media requests all wait this way.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        self.backoff(attempt).max(retry_after.unwrap_or_default())
+    }
+
     /// The backoff before attempt `attempt + 1` (1-based `attempt`), with up to 50 % jitter.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
@@ -43,6 +51,13 @@ impl RetryPolicy {
         let jitter = getrandom::u32().unwrap_or(0) % 1000;
         capped.mul_f64(0.5 + f64::from(jitter) / 2000.0)
     }
+}
+
+/// A `Retry-After` header's value in seconds (the form SoundCloud and its CDN send), bounded
+/// to an hour; `None` for anything else.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(3600)))
 }
 
 /// Everything a [`crate::Client`] is configured with. Build one with

@@ -73,8 +73,7 @@ fn idempotent(m: &Method) -> bool {
 }
 
 fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+    crate::config::parse_retry_after(resp.headers().get(RETRY_AFTER)?.to_str().ok()?)
 }
 
 /// Reads a body, refusing more than `limit` bytes.

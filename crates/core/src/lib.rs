@@ -64,7 +64,7 @@ pub use api::{
 };
 pub use auth::authorization_code::AuthorizationRequest;
 pub use client::{Client, ClientBuilder};
-pub use config::{Config, RetryPolicy};
+pub use config::{Config, RetryPolicy, parse_retry_after};
 pub use error::{Error, ErrorBody, Result, redact};
 pub use models::{Access, Comment, Me, Page, Playlist, Streams, Timestamp, Track, User};
 pub use pagination::Items;

@@ -194,6 +194,28 @@ macro_rules! typed_urn {
                 self.0.fmt(f)
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            /// From the URN string (or a bare numeric id, as a string or a number).
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                #[serde(untagged)]
+                enum Wire {
+                    Text(String),
+                    Id(u64),
+                }
+                match Wire::deserialize(d)? {
+                    Wire::Text(t) => Self::parse(&t).map_err(serde::de::Error::custom),
+                    Wire::Id(id) => Ok(Self::from(id)),
+                }
+            }
+        }
     };
 }
 
@@ -217,3 +239,25 @@ typed_urn!(
     CommentUrn,
     Kind::Comment
 );
+
+/// Reads an optional URN field leniently: a value that is not a URN of the field's kind
+/// (a typo in the service's data, another kind) is absent rather than failing the whole
+/// object, as unreadable timestamps are.
+pub(crate) fn lenient_urn<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Maybe<T> {
+        Urn(T),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(
+        match <Option<Maybe<T>> as serde::Deserialize>::deserialize(d)? {
+            Some(Maybe::Urn(t)) => Some(t),
+            Some(Maybe::Other(_)) | None => None,
+        },
+    )
+}

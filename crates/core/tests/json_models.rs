@@ -37,7 +37,7 @@ fn wrongly_typed_fields_are_errors() {
         }
     }
     let not_strings = ["-1", "1e400", "[]", "{}", "18446744073709551616", "true"];
-    for key in ["title", "urn", "access"] {
+    for key in ["title", "access"] {
         for v in not_strings {
             assert!(track(key, v).is_err(), "{key}: {v}");
         }
@@ -45,6 +45,20 @@ fn wrongly_typed_fields_are_errors() {
     for v in ["-1", "1e400", "\"x\"", "18446744073709551616", "true"] {
         assert!(track("user", v).is_err(), "user: {v}");
     }
+    // A URN is typed: another kind, no number or another type is absent (the spec's own
+    // Comment example misspells one), a bare id reads as the URN.
+    for v in [
+        "\"x\"",
+        "\"soundcloud:users:5\"",
+        "\"soundcloud:tracks:\"",
+        "[]",
+        "true",
+    ] {
+        assert_eq!(track("urn", v).unwrap().urn, None, "urn: {v}");
+    }
+    let t = track("urn", "\"soundcloud:tracks:5\"").unwrap();
+    assert_eq!(t.urn, Some(scplay_core::TrackUrn::from(5)));
+    assert_eq!(track("urn", "5").unwrap().track_urn(), t.urn);
 }
 
 #[test]

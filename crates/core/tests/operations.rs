@@ -22,7 +22,13 @@ async fn me_and_my_collections() {
     let c = user_client(&emu).await;
     let o = ListOptions::default();
     assert_eq!(
-        c.me().await.unwrap().user.urn.as_deref(),
+        c.me()
+            .await
+            .unwrap()
+            .user
+            .urn
+            .map(|u| u.to_string())
+            .as_deref(),
         Some("soundcloud:users:1001")
     );
     assert!(!some(c.feed(&o)).await.is_empty());
@@ -186,7 +192,7 @@ async fn tracks_comments_and_social() {
         })
         .await
         .unwrap();
-    let urn: scplay_core::TrackUrn = up.urn.as_deref().unwrap().parse().unwrap();
+    let urn: scplay_core::TrackUrn = up.urn.unwrap();
     let edited = c
         .update_track(
             urn,
@@ -288,7 +294,7 @@ async fn playlists_resolve_and_oembed() {
         })
         .await
         .unwrap();
-    let urn: scplay_core::PlaylistUrn = p.urn.as_deref().unwrap().parse().unwrap();
+    let urn: scplay_core::PlaylistUrn = p.urn.unwrap();
     let p = c
         .update_playlist(
             urn,

@@ -24,7 +24,7 @@ async fn pages_through_a_large_collection_once() {
         .try_collect()
         .await
         .unwrap();
-    let urns: HashSet<_> = users.iter().map(|u| u.urn.clone().unwrap()).collect();
+    let urns: HashSet<_> = users.iter().map(|u| u.urn.unwrap()).collect();
     assert_eq!(urns.len(), users.len());
     let expected = client.user(1001).await.unwrap().followers_count.unwrap() as usize;
     assert_eq!(users.len(), expected);

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use scplay_core::{Access, Client, Resource, Track, TrackUrn};
+use scplay_core::{Access, Client, Resource, Track};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
@@ -80,13 +80,7 @@ pub(crate) enum Item {
 fn track_targets(tracks: Vec<Track>) -> Vec<Target> {
     tracks
         .into_iter()
-        .filter_map(|t| {
-            t.urn
-                .as_deref()
-                .and_then(|u| TrackUrn::parse(u).ok())
-                .or_else(|| t.id.map(TrackUrn::from))
-                .map(Target::Track)
-        })
+        .filter_map(|t| t.track_urn().map(Target::Track))
         .collect()
 }
 
@@ -99,7 +93,9 @@ impl Ctx {
 
     async fn track_stream(&self, track: &Track) -> Result<Stream, PlayerError> {
         let client = self.client()?;
-        let plan = plan::resolve_track(client, &self.http, track, self.opts.prefer).await?;
+        let plan =
+            plan::resolve_track(client, &self.http, track, self.opts.prefer, self.opts.net())
+                .await?;
         let refresh = plan::refresher(client, track, plan.kind);
         Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
     }
@@ -121,7 +117,7 @@ impl Ctx {
     pub async fn resolve(&self, target: &Target) -> Result<Item, PlayerError> {
         let track = match target {
             Target::Direct(url) => {
-                let plan = plan::resolve_direct(&self.http, url).await?;
+                let plan = plan::resolve_direct(&self.http, url, self.opts.net()).await?;
                 let stream = Stream::new(plan, None, self.opts.segment_cache_bytes);
                 return Ok(Item::Track(Box::new(stream)));
             }
@@ -136,8 +132,7 @@ impl Ctx {
                     let tracks = match p.tracks {
                         Some(t) => t,
                         None => {
-                            let urn = p.urn.as_deref().unwrap_or_default();
-                            let urn = scplay_core::PlaylistUrn::parse(urn).map_err(|_| {
+                            let urn = p.playlist_urn().ok_or_else(|| {
                                 PlayerError::InvalidTarget("the playlist has no id".into())
                             })?;
                             self.playlist_tracks(urn).await?

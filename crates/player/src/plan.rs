@@ -86,7 +86,7 @@ impl TrackInfo {
         let private = t.sharing.as_deref() == Some("private");
         let profile = t.user.as_ref().and_then(|u| u.permalink_url.clone());
         Self {
-            urn: t.urn.clone(),
+            urn: t.track_urn().map(|u| u.to_string()),
             title: t.title.clone(),
             uploader: t.user.as_ref().and_then(|u| u.username.clone()),
             link: if private {
@@ -223,13 +223,11 @@ pub async fn resolve_track(
     http: &reqwest::Client,
     track: &Track,
     prefer: Prefer,
+    policy: fetch::NetPolicy,
 ) -> Result<StreamPlan, PlayerError> {
     let info = TrackInfo::from_track(track);
     let urn: TrackUrn = track
-        .urn
-        .as_deref()
-        .and_then(|u| TrackUrn::parse(u).ok())
-        .or_else(|| track.id.map(TrackUrn::from))
+        .track_urn()
         .ok_or_else(|| PlayerError::NoStream("the track has no id".into()))?;
     if track.access == Some(Access::Blocked) {
         return Err(PlayerError::Blocked {
@@ -256,11 +254,11 @@ pub async fn resolve_track(
             continue;
         };
         let mut url = client.stream_location(api_url).await?;
-        let mut fetched = fetch::playlist(http, &url).await;
+        let mut fetched = fetch::playlist(http, &url, policy).await;
         if fetched.as_ref().is_err_and(fetch::expired) {
             // Signed a moment too early (or a clock apart): one fresh signature.
             url = client.stream_location(api_url).await?;
-            fetched = fetch::playlist(http, &url).await;
+            fetched = fetch::playlist(http, &url, policy).await;
         }
         match fetched {
             Ok(playlist) => {
@@ -301,11 +299,7 @@ pub(crate) fn refresher(
     track: &Track,
     kind: StreamKind,
 ) -> Option<fetch::Refresh> {
-    let urn = track
-        .urn
-        .as_deref()
-        .and_then(|u| TrackUrn::parse(u).ok())
-        .or_else(|| track.id.map(TrackUrn::from))?;
+    let urn = track.track_urn()?;
     let secret = secret_token(track).map(scplay_core::Secret::new);
     let client = client.clone();
     Some(std::sync::Arc::new(move || {
@@ -324,7 +318,11 @@ pub(crate) fn refresher(
 }
 
 /// A plan for a direct media URL.
-pub async fn resolve_direct(http: &reqwest::Client, url: &Url) -> Result<StreamPlan, PlayerError> {
+pub async fn resolve_direct(
+    http: &reqwest::Client,
+    url: &Url,
+    policy: fetch::NetPolicy,
+) -> Result<StreamPlan, PlayerError> {
     let info = TrackInfo {
         title: url
             .path_segments()
@@ -335,7 +333,7 @@ pub async fn resolve_direct(http: &reqwest::Client, url: &Url) -> Result<StreamP
     let source = if url.path().ends_with(".m3u8") {
         Source::Hls {
             url: url.clone(),
-            playlist: fetch::playlist(http, url).await?.into(),
+            playlist: fetch::playlist(http, url, policy).await?.into(),
         }
     } else {
         Source::File { url: url.clone() }

@@ -360,3 +360,31 @@ async fn play_at_opens_the_stream_at_the_position() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_players_retry_budget_reaches_playlist_fetches() {
+    // Every playlist request fails: with `retry_for` at 1 s the item gives up within a few
+    // seconds (playlists used to be retried for the default 30 s whatever the options said).
+    let fault = Fault::on("playlist.m3u8", FaultKind::Status(503)).at(Origin::Cdn);
+    let emu = emulator().await;
+    emu.add_fault(fault);
+    let c = client(&emu);
+    let took = tokio::task::spawn_blocking(move || {
+        let o = PlayerOptions {
+            retry_for: Duration::from_secs(1),
+            ..opts()
+        };
+        let player = Player::new(Some(c), Sink::Null, o).unwrap();
+        let start = Instant::now();
+        player.play(&catalog::TRACK_PLAYABLE.to_string()).unwrap();
+        let result = player.wait_timeout(Duration::from_secs(20));
+        assert!(player.is_idle(), "still trying after 20 s");
+        let e = result.expect_err("the playlist's failure");
+        assert!(e.is_transient(), "{e}");
+        start.elapsed()
+    })
+    .await
+    .unwrap();
+    eprintln!("gave up after {took:?}");
+    assert!(took < Duration::from_secs(8), "gave up after {took:?}");
+}

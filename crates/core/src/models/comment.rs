@@ -6,7 +6,8 @@ use super::{Timestamp, lenient_time};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CommentUser {
-    pub urn: Option<String>,
+    #[serde(deserialize_with = "crate::urn::lenient_urn")]
+    pub urn: Option<crate::UserUrn>,
     pub kind: Option<String>,
     pub permalink: Option<String>,
     pub username: Option<String>,
@@ -24,7 +25,8 @@ pub struct CommentUser {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Comment {
-    pub urn: Option<String>,
+    #[serde(deserialize_with = "crate::urn::lenient_urn")]
+    pub urn: Option<crate::CommentUrn>,
     /// Deprecated numeric id, still sent by the live service.
     pub id: Option<u64>,
     pub kind: Option<String>,

@@ -16,7 +16,8 @@ pub enum PlaylistKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Playlist {
-    pub urn: Option<String>,
+    #[serde(deserialize_with = "crate::urn::lenient_urn")]
+    pub urn: Option<crate::PlaylistUrn>,
     /// Deprecated numeric id, still sent by the live service.
     pub id: Option<u64>,
     pub kind: Option<String>,
@@ -61,4 +62,11 @@ pub struct Playlist {
     pub user: Option<User>,
     /// Absent with `show_tracks=false`; may hold fewer than `track_count` (access filtering).
     pub tracks: Option<Vec<Track>>,
+}
+
+impl Playlist {
+    /// Its URN, from `urn` or else the deprecated numeric `id`.
+    pub fn playlist_urn(&self) -> Option<crate::PlaylistUrn> {
+        self.urn.or_else(|| self.id.map(crate::PlaylistUrn::from))
+    }
 }

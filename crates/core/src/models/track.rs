@@ -6,7 +6,8 @@ use super::{Access, Timestamp, User, lenient_time};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Track {
-    pub urn: Option<String>,
+    #[serde(deserialize_with = "crate::urn::lenient_urn")]
+    pub urn: Option<crate::TrackUrn>,
     /// Deprecated numeric id, still sent by the live service.
     pub id: Option<u64>,
     pub kind: Option<String>,
@@ -60,6 +61,11 @@ pub struct Track {
 }
 
 impl Track {
+    /// Its URN, from `urn` or else the deprecated numeric `id`.
+    pub fn track_urn(&self) -> Option<crate::TrackUrn> {
+        self.urn.or_else(|| self.id.map(crate::TrackUrn::from))
+    }
+
     /// The track's tags: `tag_list` split on spaces, quoted multi-word tags kept whole.
     pub fn tags(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -6,7 +6,8 @@ use super::{Timestamp, lenient_time};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
-    pub urn: Option<String>,
+    #[serde(deserialize_with = "crate::urn::lenient_urn")]
+    pub urn: Option<crate::UserUrn>,
     /// Deprecated numeric id, still sent by the live service.
     pub id: Option<u64>,
     pub kind: Option<String>,
@@ -84,4 +85,11 @@ pub struct WebProfile {
     pub username: Option<String>,
     #[serde(deserialize_with = "lenient_time")]
     pub created_at: Option<Timestamp>,
+}
+
+impl User {
+    /// Its URN, from `urn` or else the deprecated numeric `id`.
+    pub fn user_urn(&self) -> Option<crate::UserUrn> {
+        self.urn.or_else(|| self.id.map(crate::UserUrn::from))
+    }
 }

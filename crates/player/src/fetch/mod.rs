@@ -107,15 +107,18 @@ pub fn expired(e: &PlayerError) -> bool {
     matches!(e, PlayerError::Http { status, .. } if matches!(status, 401 | 403 | 410))
 }
 
-/// The pause before attempt `attempt + 1`: 0.2 s doubling to 5 s, ±25 % jitter, at least
-/// what the server asked for.
+/// How media requests back off: 0.2 s doubling to 5 s (jittered), the project's one retry
+/// policy ([`scplay_core::RetryPolicy`]) with a time budget (`retry_for`) instead of a count.
+const MEDIA_RETRY: scplay_core::RetryPolicy = scplay_core::RetryPolicy {
+    max_attempts: u32::MAX,
+    base_delay: Duration::from_millis(200),
+    max_delay: Duration::from_secs(5),
+};
+
+/// The pause before attempt `attempt + 1` (0-based `attempt`), at least what the server asked
+/// for.
 pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    let base = Duration::from_millis(200u64 << attempt.min(5)).min(Duration::from_secs(5));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let jitter = 0.75 + f64::from(nanos % 1000) / 2000.0;
-    base.mul_f64(jitter).max(retry_after.unwrap_or_default())
+    MEDIA_RETRY.delay(attempt.saturating_add(1), retry_after)
 }
 
 /// The error after retrying for too long.
@@ -157,17 +160,10 @@ pub(crate) async fn get(
     }
 }
 
-/// The `Retry-After` of a response, in seconds (bounded to a minute).
+/// The `Retry-After` of a response (bounded to a minute: a media request waits no longer).
 pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let secs: u64 = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs.min(60)))
+    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    scplay_core::parse_retry_after(v).map(|d| d.min(Duration::from_secs(60)))
 }
 
 /// A network error for a response that sent nothing for `stall`.
@@ -263,17 +259,13 @@ async fn get_once(
     Ok(out)
 }
 
-/// Fetches and checks a media playlist.
-pub async fn playlist(http: &reqwest::Client, url: &Url) -> Result<MediaPlaylist, PlayerError> {
-    let bytes = get(
-        http,
-        url,
-        None,
-        MAX_PLAYLIST_BYTES,
-        None,
-        NetPolicy::default(),
-    )
-    .await?;
+/// Fetches and checks a media playlist, retried and timed like every media request.
+pub async fn playlist(
+    http: &reqwest::Client,
+    url: &Url,
+    policy: NetPolicy,
+) -> Result<MediaPlaylist, PlayerError> {
+    let bytes = get(http, url, None, MAX_PLAYLIST_BYTES, None, policy).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| PlayerError::Playlist {
         url: shown(url),
         message: "not UTF-8".into(),

@@ -126,7 +126,7 @@ pub async fn run_hls(mut job: HlsJob, mut prod: ByteProducer) -> Result<(), Play
         refreshes += 1;
         drop(results);
         let url = refresh().await?;
-        let fresh = super::playlist(&job.http, &url).await?;
+        let fresh = super::playlist(&job.http, &url, job.policy).await?;
         if fresh.segments.len() != job.playlist.segments.len() {
             return Err(PlayerError::NoStream(format!(
                 "the stream changed when its expired URLs were refreshed ({failure})"

@@ -54,7 +54,9 @@ pub async fn download(url: &str) -> (Vec<u8>, u64, &'static str) {
     let http = reqwest::Client::new();
     let u = url::Url::parse(url).unwrap();
     if u.path().ends_with(".m3u8") {
-        let pl = fetch::playlist(&http, &u).await.unwrap();
+        let pl = fetch::playlist(&http, &u, Default::default())
+            .await
+            .unwrap();
         let mut out = Vec::new();
         let mut priming = 0;
         let mut last_init = None;
