@@ -259,7 +259,13 @@ fn event_json(e: &PlayerEvent) -> serde_json::Value {
 
 /// Plays the queue to its end, showing status or JSON. Returns how many tracks were heard
 /// and the latest error.
-fn play_queue(player: &Player, args: &Args, pipe: bool) -> (u64, Option<PlayerError>) {
+/// `on_start` is called for every track that starts playing (the fleet's play count).
+fn play_queue(
+    player: &Player,
+    args: &Args,
+    pipe: bool,
+    on_start: &dyn Fn(),
+) -> (u64, Option<PlayerError>) {
     let events = player.events();
     let tty = std::io::stderr().is_terminal() && !args.json;
     let mut now: Option<TrackInfo> = None;
@@ -282,6 +288,7 @@ fn play_queue(player: &Player, args: &Args, pipe: bool) -> (u64, Option<PlayerEr
         match &e {
             PlayerEvent::Playing { info, preview, .. } => {
                 heard += 1;
+                on_start();
                 now = Some(info.clone());
                 if !args.json {
                     say(&format!(
@@ -438,7 +445,13 @@ fn run(args: Args) -> Result<(), Fail> {
     let start = Duration::try_from_secs_f64(args.start)
         .map_err(|_| Fail(2, "--start takes a number of seconds, 0 or more.".into()))?;
     player.play_all_at(targets, start);
-    let (heard, error) = play_queue(&player, &args, pipe);
+    // Counted in a shared token store (Redis) for the fleet's 24-hour play count.
+    let count_play = || {
+        if let Some(c) = client.clone() {
+            rt.spawn(async move { c.note_play_started().await });
+        }
+    };
+    let (heard, error) = play_queue(&player, &args, pipe, &count_play);
     let quit = keys.as_ref().is_some_and(Keys::quit_requested);
     drop(keys);
     drop(player);

@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/token_status.rs"]
+mod token_status;
 
 /// The SoundCloud API from the command line. Prints JSON.
 #[derive(Debug, Parser)]
@@ -118,6 +120,22 @@ enum Cmd {
     },
     /// Sign out: end the session at SoundCloud and delete the saved token.
     SignOut,
+    /// The token store: the current token and the fleet's counters.
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// The current token's expiry, the last renewal, and (with a Redis store) the fleet's
+    /// grants and refreshes in 12 h and plays in 24 h against SoundCloud's limits.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -499,6 +517,21 @@ async fn run(args: Args) -> Result<(), Fail> {
                 None => client.update_track(urn, &fields).await,
             };
             out(&t.map_err(api)?)
+        }
+        Cmd::Token {
+            action: TokenCmd::Status { json },
+        } => {
+            let store = args.api.store_label();
+            let (token, fleet) = token_status::read(&client).await.map_err(api)?;
+            if json {
+                out(&token_status::json(&store, token.as_ref(), fleet.as_ref()))
+            } else {
+                println!(
+                    "{}",
+                    token_status::text(&store, token.as_ref(), fleet.as_ref())
+                );
+                Ok(())
+            }
         }
         Cmd::SignOut => client
             .sign_out()
