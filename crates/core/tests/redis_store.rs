@@ -115,6 +115,31 @@ async fn a_dead_owners_lock_expires() {
     assert_eq!(emu.grants().client_credentials, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewer_dropped_right_after_its_renewal_has_released_the_lock() {
+    let redis = RedisServer::start();
+    let emu = emulator().await;
+    for _ in 0..5 {
+        // The renewer's client and store are gone as soon as it has its answer.
+        let renewer = client_with_store(&emu, store(&redis.url(), options()));
+        renewer.track(2001).await.unwrap();
+        drop(renewer);
+        let next = store(&redis.url(), options());
+        let started = Instant::now();
+        drop(
+            tokio::task::spawn_blocking(move || next.lock().unwrap())
+                .await
+                .unwrap(),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the lock was left to expire ({:?})",
+            started.elapsed()
+        );
+        emu.expire_access_tokens();
+    }
+}
+
 /// Spends `refresh` at the token endpoint, as a renewer would just before dying.
 async fn spend(emu: &Emulator, refresh: &Secret) {
     let r = reqwest::Client::new()

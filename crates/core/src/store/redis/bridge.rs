@@ -75,21 +75,6 @@ impl Bridge {
             )),
         }
     }
-
-    /// Sends `req` without waiting for it (a lock release: the next holder polls anyway).
-    pub fn spawn(&self, req: impl Into<Request>) {
-        let Some(rt) = self.rt.as_ref() else { return };
-        let req = req.into();
-        let (client, slot, timeout) = (self.client.clone(), self.conn.clone(), self.timeout);
-        rt.spawn(async move {
-            let done =
-                tokio::time::timeout(timeout, send::<redis::Value>(&client, &slot, timeout, &req))
-                    .await;
-            if !matches!(done, Ok(Ok(_))) {
-                *slot.lock().await = None;
-            }
-        });
-    }
 }
 
 /// One command, or several in one round trip.

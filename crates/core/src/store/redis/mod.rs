@@ -210,7 +210,15 @@ impl Drop for LockGuard {
             .arg(1)
             .arg(&self.shared.keys.lock)
             .arg(&self.owner);
-        self.shared.bridge.spawn(release);
+        // Waited for (bounded by the timeout): a release sent in the background could be
+        // lost with the store, leaving the fleet waiting out the lock's TTL.
+        if let Err(e) = self
+            .shared
+            .bridge
+            .run::<i64>("releasing the renewal lock", release)
+        {
+            debug!(error = %e, "the renewal lock was not released; it expires by itself");
+        }
     }
 }
 
