@@ -340,3 +340,36 @@ fn urls_never_show_their_password() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_is_tried_again_with_a_doubling_wait() {
+    // A "Redis" that accepts connections and closes them at once, counting them.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/0", listener.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for c in listener.incoming() {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            drop(c);
+        }
+    });
+    let emu = emulator().await;
+    let client = client_with_store(&emu, store(&url, options()));
+    let started = Instant::now();
+    let mut calls = 0;
+    while started.elapsed() < Duration::from_millis(1600) {
+        client.track(2001).await.unwrap();
+        calls += 1;
+    }
+    // Tries at about 0, 0.1, 0.3, 0.7 and 1.5 s (retry 100 ms, doubling), each of which may
+    // connect twice (a reused connection is replaced once) — not one per call.
+    let tries = accepted.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(calls > 50, "{calls} calls");
+    assert!(
+        (3..=12).contains(&tries),
+        "{tries} connections for {calls} calls"
+    );
+    assert_eq!(client.local_grants(), 1);
+    assert_eq!(emu.grants().client_credentials, 1);
+}

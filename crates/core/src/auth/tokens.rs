@@ -136,13 +136,21 @@ impl Tokens {
             .filter(|t| t.is_fresh(self.inner.margin))
             .map(Access::of)
         {
-            if held.unsaved && held.next_save_try.is_none_or(|t| Instant::now() >= t) {
+            let now = Instant::now();
+            if held.unsaved
+                && held.next_save_try.is_none_or(|t| now >= t)
+                && held.store_retry_at.is_none_or(|t| now >= t)
+            {
                 match self.inner.cross_process_lock().await {
-                    Ok(_lock) => self.inner.save_again(&mut held),
-                    Err(_) => {
-                        held.next_save_try =
-                            Some(Instant::now() + self.inner.store.retry_interval())
+                    Ok(_lock) => {
+                        held.store_retry_at = None;
+                        self.inner.save_again(&mut held);
                     }
+                    Err(e) if e.is_store_unavailable() => {
+                        self.inner.store_down(&mut held, &e);
+                        held.next_save_try = held.store_retry_at;
+                    }
+                    Err(_) => held.next_save_try = Some(now + self.inner.store.retry_interval()),
                 }
             }
             return Ok(access);
@@ -279,6 +287,27 @@ impl Inner {
         }
     }
 
+    /// Notes that the shared store failed to answer: it is tried again after a wait that
+    /// starts at the store's retry interval and doubles (up to 32 times that) while it fails.
+    fn store_down(&self, held: &mut Held, error: &Error) {
+        let now = Instant::now();
+        if held.store_retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        let first = self.store.retry_interval();
+        held.store_backoff = if held.store_retry_at.is_none() {
+            first
+        } else {
+            (held.store_backoff * 2).clamp(first, first * 32)
+        };
+        held.store_retry_at = Some(now + held.store_backoff);
+        warn!(
+            error = %error,
+            retry_in_ms = held.store_backoff.as_millis() as u64,
+            "the token store is unavailable; the held token is used meanwhile"
+        );
+    }
+
     /// The shared store is unreachable: use the held token until it expires (the store is
     /// tried again after a doubling wait), then fetch one locally, at most once per lifetime.
     async fn without_store(
@@ -287,18 +316,7 @@ impl Inner {
         rejected: Option<&Secret>,
         error: Error,
     ) -> Result<Access> {
-        let now = Instant::now();
-        if held.store_retry_at.is_none_or(|t| now >= t) {
-            let first = self.store.retry_interval();
-            held.store_backoff = if held.store_retry_at.is_none() {
-                first
-            } else {
-                (held.store_backoff * 2).clamp(first, first * 32)
-            };
-            held.store_retry_at = Some(now + held.store_backoff);
-            warn!(error = %error, retry_in_ms = held.store_backoff.as_millis() as u64,
-                "the token store is unavailable; the held token is used meanwhile");
-        }
+        self.store_down(held, &error);
         if let Some(t) = held
             .token
             .as_ref()

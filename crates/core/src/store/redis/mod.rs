@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use self::bridge::{Bridge, unavailable};
 use super::{FleetEvent, FleetStats, StoreLock, TokenStore};
@@ -212,12 +212,21 @@ impl Drop for LockGuard {
             .arg(&self.owner);
         // Waited for (bounded by the timeout): a release sent in the background could be
         // lost with the store, leaving the fleet waiting out the lock's TTL.
-        if let Err(e) = self
-            .shared
-            .bridge
-            .run::<i64>("releasing the renewal lock", release)
-        {
-            debug!(error = %e, "the renewal lock was not released; it expires by itself");
+        // Tried twice (owner-checked, so a repeat is harmless): a lock left behind holds the
+        // fleet's renewals up for the rest of its TTL.
+        let mut failed = None;
+        for _ in 0..2 {
+            match self
+                .shared
+                .bridge
+                .run::<i64>("releasing the renewal lock", release.clone())
+            {
+                Ok(_) => return,
+                Err(e) => failed = Some(e),
+            }
+        }
+        if let Some(e) = failed {
+            warn!(error = %e, "the renewal lock was not released; it expires by itself");
         }
     }
 }
