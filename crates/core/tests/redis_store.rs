@@ -373,3 +373,39 @@ async fn an_unreachable_redis_is_tried_again_with_a_doubling_wait() {
     assert_eq!(client.local_grants(), 1);
     assert_eq!(emu.grants().client_credentials, 1);
 }
+
+/// Real lifetimes: tokens that live 6 s are renewed ahead of expiry (half their lifetime
+/// before it), by one player of the fleet each time, while all of them keep calling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn short_lived_tokens_are_renewed_once_per_lifetime_across_the_fleet() {
+    let redis = RedisServer::start();
+    let emu = emulator_with(scplay_emulator::EmulatorConfig {
+        token_ttl: Duration::from_secs(6),
+        ..scplay_emulator::EmulatorConfig::default()
+    })
+    .await;
+    let clients = fleet(&emu, &redis.url(), 3, 3);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(30);
+    while emu.grants().refresh_token < 2 {
+        assert!(Instant::now() < deadline, "no renewals");
+        all_fetch_a_track(&clients).await;
+    }
+    let elapsed = started.elapsed();
+    let g = emu.grants();
+    assert_eq!(
+        (
+            g.client_credentials,
+            g.refresh_token,
+            g.refresh_token_reused
+        ),
+        (1, 2, 0)
+    );
+    // Renewals come every 3 s (6 s lifetimes, renewed 3 s early), give or take the
+    // whole-second expiry: two of them take at least 4 s. Two renewers in one lifetime
+    // would show as two refreshes within a second.
+    assert!(
+        elapsed >= Duration::from_secs(4),
+        "two refreshes in {elapsed:?}"
+    );
+}
