@@ -2,8 +2,9 @@
 //! connection, as separate processes would have), ask for a token at the same moment. One
 //! grant is made; the others wait on the renewal lock and read the pair. Prints the time to
 //! a first answer (token + one API call) p50/p99/max, against a second call by all of them
-//! at once with the token held (what the API call alone costs under that load). Starts its own redis-server (Debian's `redis-server`) on a loopback port and
-//! the emulator. See BENCHMARKS.md.
+//! at once with the token held (what the API call alone costs under that load). Starts its
+//! own redis-server (Debian's `redis-server`) on a loopback port, and the emulator. See
+//! BENCHMARKS.md.
 //!
 //! ```text
 //! cargo run --example fleet_bench                                # 100 clients, 10 rounds

@@ -89,7 +89,8 @@ pub fn text(store: &str, token: Option<&Token>, fleet: Option<&FleetStats>) -> S
                 None => "last renewal:  none counted".into(),
             });
             lines.push(format!(
-                "last 12 h:     {} grants of {GRANTS_PER_12H} allowed, {} refreshes, {} local grants (Redis unreachable)",
+                "last 12 h:     {} grants of {GRANTS_PER_12H} allowed, {} refreshes, \
+                 {} local grants (Redis unreachable)",
                 f.grants_12h, f.refreshes_12h, f.local_grants_12h
             ));
             lines.push(format!(

@@ -14,8 +14,8 @@
 //!   was consumed (`invalid_grant`, a lost or late answer, a 5xx other than 503) retires it.
 //! - **A pair that cannot be saved is kept.** When saving a new pair fails (a read-only or
 //!   full card), the pair stays in memory and is used; a `warn!` (without secrets) says so,
-//!   and the save is tried again (at most every [`TokenStore::retry_interval`], and before the next renewal,
-//!   which then spends the new refresh token, not the stale one on disk). Only
+//!   and the save is tried again (at most every [`TokenStore::retry_interval`], and before
+//!   the next renewal, which then spends the new refresh token, not the stale one on disk). Only
 //!   [`Tokens::install`] (an explicit sign-in or `set_token`) also returns the save's error.
 //! - **Every grant attempt is bounded** by the client's timeout and retry policy, so the locks
 //!   are released within [`crate::Config::give_up_time`].
@@ -397,7 +397,10 @@ impl Inner {
         {
             debug!(?kind, "refreshing the access token");
             if let Err(e) = self.store.refreshing(&rt) {
-                warn!(error = %e, "the refresh could not be marked in the store; refreshing anyway");
+                warn!(
+                    error = %e,
+                    "the refresh could not be marked in the store; refreshing anyway"
+                );
             }
             match self.app.refresh(&rt, kind).await {
                 Ok(new) => {

@@ -61,7 +61,8 @@ impl Default for RedisOptions {
 ///
 /// ```no_run
 /// use scplay_core::store::{RedisOptions, RedisStore};
-/// let store = RedisStore::open("redis://:pw@10.0.0.2:6379/0", "my-client-id", RedisOptions::default())?;
+/// let url = "redis://:pw@10.0.0.2:6379/0";
+/// let store = RedisStore::open(url, "my-client-id", RedisOptions::default())?;
 /// # Ok::<(), scplay_core::Error>(())
 /// ```
 pub struct RedisStore {
