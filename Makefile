@@ -14,6 +14,11 @@ deps:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; \
 	fi
+	@if ! command -v openssl >/dev/null 2>&1; then \
+		echo "Installing openssl (the rediss:// test makes a certificate with it)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssl; \
+	fi
 
 demo: deps
 	cargo run --release --example play -- --demo

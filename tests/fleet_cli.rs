@@ -162,3 +162,38 @@ fn a_bad_store_is_a_usage_error_and_a_file_store_has_no_fleet() {
     assert!(dir.join("t.json").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_checks_the_certificate_and_shares_the_token_over_tls() {
+    let (redis, cert) = RedisServer::start_tls();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let url = format!("rediss://127.0.0.1:{}/0", redis.port);
+    // The server's certificate trusted (rustls-native-certs reads SSL_CERT_FILE).
+    let trusted = |args: &[&str]| {
+        command(&emu, "sc", 0)
+            .env("SSL_CERT_FILE", &cert)
+            .args(["--token-store", &url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    tokio::task::block_in_place(|| ok(trusted(&["track", "2001"])));
+    let o = tokio::task::block_in_place(|| ok(trusted(&["token", "status", "--json"])));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        s["fleet"]["grants_12h"], 1,
+        "the grant went through Redis over TLS"
+    );
+    assert_eq!(s["store"], url.as_str());
+    // Not trusted: no connection (the API still works on a local token), and status says so.
+    let o = tokio::task::block_in_place(|| {
+        command(&emu, "sc", 1)
+            .env("SSL_CERT_FILE", "/nonexistent")
+            .args(["--token-store", &url, "token", "status"])
+            .output()
+            .unwrap()
+    });
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("token store unavailable"), "{err}");
+}

@@ -12,6 +12,8 @@ pub struct RedisServer {
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// TLS only, with this certificate and key (PEM files).
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// A loopback port nobody listens on now.
@@ -49,15 +51,107 @@ impl RedisServer {
             port,
             dir,
             child: None,
+            tls: None,
         };
         s.spawn();
         s
     }
 
+    /// A server speaking TLS only (`rediss://`) on a free port, its certificate for
+    /// 127.0.0.1 signed by a fresh test CA (made with the `openssl` command); returns the CA's
+    /// certificate, for the client to trust.
+    pub fn start_tls() -> (Self, PathBuf) {
+        let port = unused_port();
+        let dir = std::env::temp_dir().join(format!(
+            "scplay-redis-tls-{}-{port}-{}",
+            std::process::id(),
+            getrandom_suffix()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ext = dir.join("ext.cnf");
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let openssl = |args: &[&str]| {
+            let ok = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("the openssl command must be installed (make deps installs it)");
+            assert!(ok.success(), "openssl {args:?} failed");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=scplay test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "req.csr",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "req.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "cert.pem",
+        ]);
+        let mut s = Self {
+            port,
+            child: None,
+            tls: Some((dir.join("cert.pem"), dir.join("key.pem"))),
+            dir: dir.clone(),
+        };
+        s.spawn();
+        (s, dir.join("ca.pem"))
+    }
+
     fn spawn(&mut self) {
-        let child = Command::new(binary())
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+        let mut cmd = Command::new(binary());
+        match &self.tls {
+            None => cmd.args(["--port", &self.port.to_string()]),
+            Some((cert, key)) => cmd
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .args(["--tls-auth-clients", "no", "--tls-cert-file"])
+                .arg(cert)
+                .arg("--tls-key-file")
+                .arg(key),
+        };
+        let child = cmd
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
@@ -76,6 +170,10 @@ impl RedisServer {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
+        if self.tls.is_some() {
+            // Listening is enough: the client under test does the TLS.
+            return true;
+        }
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
         let mut buf = [0u8; 7];
         s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
