@@ -409,3 +409,36 @@ async fn short_lived_tokens_are_renewed_once_per_lifetime_across_the_fleet() {
         "two refreshes in {elapsed:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_and_acl_user_come_from_the_url() {
+    let redis = RedisServer::start_with(&[
+        "--requirepass",
+        "default-pw",
+        "--user",
+        "kiosk",
+        "on",
+        ">kiosk-pw",
+        "~scplay:*",
+        "+@all",
+    ]);
+    let emu = emulator().await;
+    let at = |auth: &str| format!("redis://{auth}@127.0.0.1:{}/0", redis.port);
+    let with_password = client_with_store(&emu, store(&at(":default-pw"), options()));
+    with_password.track(2001).await.unwrap();
+    let acl_user = client_with_store(&emu, store(&at("kiosk:kiosk-pw"), options()));
+    acl_user.track(2001).await.unwrap();
+    assert_eq!(
+        emu.grants().client_credentials,
+        1,
+        "both read the same pair"
+    );
+    assert_eq!(acl_user.local_grants(), 0);
+    // A wrong password is refused, and the error does not repeat it.
+    let wrong = store(&at("kiosk:not-the-pw"), options());
+    let e = wrong.load().unwrap_err();
+    assert!(e.is_store_unavailable(), "{e}");
+    assert!(!e.to_string().contains("not-the-pw"), "{e}");
+    let no_password = store(&format!("redis://127.0.0.1:{}/0", redis.port), options());
+    assert!(no_password.load().is_err());
+}

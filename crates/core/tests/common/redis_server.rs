@@ -14,6 +14,8 @@ pub struct RedisServer {
     child: Option<Child>,
     /// TLS only, with this certificate and key (PEM files).
     tls: Option<(PathBuf, PathBuf)>,
+    /// More arguments (a password, ACL users).
+    extra: Vec<String>,
 }
 
 /// A loopback port nobody listens on now.
@@ -39,8 +41,17 @@ impl RedisServer {
         Self::start_on(unused_port())
     }
 
+    /// A server on a free port with more arguments, e.g. `["--requirepass", "pw"]`.
+    pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_inner(unused_port(), extra.iter().map(|a| a.to_string()).collect())
+    }
+
     /// A server on `port` (nothing may listen there).
     pub fn start_on(port: u16) -> Self {
+        Self::start_inner(port, Vec::new())
+    }
+
+    fn start_inner(port: u16, extra: Vec<String>) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "scplay-redis-{}-{port}-{}",
             std::process::id(),
@@ -52,6 +63,7 @@ impl RedisServer {
             dir,
             child: None,
             tls: None,
+            extra,
         };
         s.spawn();
         s
@@ -133,6 +145,7 @@ impl RedisServer {
             port,
             child: None,
             tls: Some((dir.join("cert.pem"), dir.join("key.pem"))),
+            extra: Vec::new(),
             dir: dir.clone(),
         };
         s.spawn();
@@ -152,6 +165,7 @@ impl RedisServer {
         };
         let child = cmd
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
@@ -170,8 +184,8 @@ impl RedisServer {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
-        if self.tls.is_some() {
-            // Listening is enough: the client under test does the TLS.
+        if self.tls.is_some() || !self.extra.is_empty() {
+            // Listening is enough: the client under test does the TLS or the AUTH.
             return true;
         }
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
