@@ -1,5 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Both install the system packages the
-# build needs (ALSA headers and pkg-config for cpal) when they are missing, with sudo when not root.
+# build needs (ALSA headers and pkg-config for cpal; redis-server, which the token-store tests
+# start) when they are missing, with sudo when not root.
 .PHONY: demo test deps
 
 deps:
@@ -7,6 +8,16 @@ deps:
 		echo "Installing libasound2-dev and pkg-config (needed to build the cpal audio output)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libasound2-dev pkg-config; \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then \
+		echo "Installing redis-server (the fleet token store's tests start their own)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; \
+	fi
+	@if ! command -v openssl >/dev/null 2>&1; then \
+		echo "Installing openssl (the rediss:// test makes a certificate with it)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssl; \
 	fi
 
 demo: deps

@@ -85,7 +85,7 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
     println!(
         "Signed in as {}; the token is saved in {}.",
         me.user.username.as_deref().unwrap_or("?"),
-        args.api.token_path().display()
+        args.api.store_label()
     );
     Ok(())
 }

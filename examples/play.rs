@@ -120,7 +120,15 @@ struct Outcome {
 }
 
 /// Plays the queue to its end, showing status or JSON.
-fn play_queue(player: &Player, args: &Args, out: &Out, stop: &Stop, pipe: bool) -> Outcome {
+/// `on_start` is called for every track that starts playing (the fleet's play count).
+fn play_queue(
+    player: &Player,
+    args: &Args,
+    out: &Out,
+    stop: &Stop,
+    pipe: bool,
+    on_start: &dyn Fn(),
+) -> Outcome {
     let events = player.events();
     let tty = out.err_tty() && !args.json;
     let keys_hint = tty && std::io::stdin().is_terminal();
@@ -147,6 +155,7 @@ fn play_queue(player: &Player, args: &Args, out: &Out, stop: &Stop, pipe: bool) 
         match &e {
             PlayerEvent::Playing { info, preview, .. } => {
                 heard += 1;
+                on_start();
                 now = Some(info.clone());
                 if let Some(m) = pending.take() {
                     out.say(&format!("play: {m}; going on."));
@@ -357,6 +366,7 @@ fn run(args: Args) -> Result<(), Fail> {
         ..PlayerOptions::default()
     };
     let one_target = (args.targets.len() == 1).then(|| args.targets[0].as_str());
+    let client_for_count = client.clone();
     let player = Arc::new(Player::new(client, sink, opts).map_err(|e| exit_for(&e, one_target))?);
     let stop = Stop::new(player.clone());
     stop.on_signals(&rt)
@@ -368,7 +378,14 @@ fn run(args: Args) -> Result<(), Fail> {
     }
     // One open at the start position: the first request asks for the right segment.
     player.play_all_at(checked.targets, checked.start);
-    let outcome = play_queue(&player, &args, &out, &stop, pipe);
+    // Counted in a shared token store (Redis) for the fleet's 24-hour play count.
+    let counter = client_for_count.clone();
+    let count_play = || {
+        if let Some(c) = counter.clone() {
+            rt.spawn(async move { c.note_play_started().await });
+        }
+    };
+    let outcome = play_queue(&player, &args, &out, &stop, pipe, &count_play);
     // The terminal is restored and the WAV file finalised before anything is said.
     drop(keys);
     drop(player);

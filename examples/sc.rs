@@ -30,6 +30,8 @@ mod playlists;
 mod search;
 #[path = "sc/targets.rs"]
 mod targets;
+#[path = "common/token_status.rs"]
+mod token_status;
 
 use fail::{Fail, api, out, usage};
 use page::{Page, list};
@@ -195,6 +197,22 @@ enum Cmd {
     },
     /// Sign out: end the session at SoundCloud and delete the saved token.
     SignOut,
+    /// The token store: the current token and the fleet's counters.
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// The current token's expiry, the last renewal, and (with a Redis store) the fleet's
+    /// grants and refreshes in 12 h and plays in 24 h against SoundCloud's limits.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,6 +422,21 @@ async fn run(args: Args) -> Result<(), Fail> {
             .await
             .map_err(api)
             .and_then(|()| out(&json!({"signed_out": true}))),
+        Cmd::Token {
+            action: TokenCmd::Status { json },
+        } => {
+            let store = args.api.store_label();
+            let (token, fleet) = token_status::read(&client).await.map_err(api)?;
+            if json {
+                out(&token_status::json(&store, token.as_ref(), fleet.as_ref()))
+            } else {
+                println!(
+                    "{}",
+                    token_status::text(&store, token.as_ref(), fleet.as_ref())
+                );
+                Ok(())
+            }
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 //! where tokens are kept.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use scplay::core::{Client, FileStore};
+use scplay::core::{Client, FileStore, TokenStore};
 
 /// API and credentials.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,6 +41,16 @@ pub struct ApiArgs {
     /// otherwise).
     #[arg(long, global = true)]
     pub token_file: Option<PathBuf>,
+    /// Where tokens are kept, overriding --token-file: `file:PATH`, or
+    /// `redis://[user:pass@]HOST:PORT/DB` (`rediss://…` for TLS, `?account=NAME` for a
+    /// separate token) to share one token across a fleet of players (docs/fleet.md).
+    #[arg(
+        long,
+        env = "SOUNDCLOUD_TOKEN_STORE",
+        hide_env_values = true,
+        value_name = "STORE"
+    )]
+    pub token_store: Option<String>,
 }
 
 /// `$XDG_CONFIG_HOME/scplay`, else `~/.config/scplay`.
@@ -59,6 +70,44 @@ impl ApiArgs {
             .unwrap_or_else(|| config_dir().join("token.json"))
     }
 
+    /// Where tokens are kept, for messages (a Redis URL without its password).
+    #[allow(dead_code)] // `play` does not print it.
+    pub fn store_label(&self) -> String {
+        match self.token_store.as_deref() {
+            Some(s) if s.starts_with("redis://") || s.starts_with("rediss://") => {
+                let (scheme, rest) = s.split_once("://").unwrap_or(("redis", s));
+                let rest = rest.split(['?', '#']).next().unwrap_or("");
+                let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                format!("{scheme}://{rest}")
+            }
+            Some(s) => s.strip_prefix("file:").unwrap_or(s).to_string(),
+            None => self.token_path().display().to_string(),
+        }
+    }
+
+    /// The token store `--token-store` (or the token file) names, for the app `client_id`.
+    pub fn open_store(&self, client_id: &str) -> Result<Arc<dyn TokenStore>, String> {
+        let Some(spec) = self.token_store.as_deref() else {
+            return Ok(Arc::new(FileStore::new(self.token_path())));
+        };
+        if let Some(path) = spec.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err("--token-store file: needs a path (file:PATH)".into());
+            }
+            return Ok(Arc::new(FileStore::new(path)));
+        }
+        if spec.starts_with("redis://") || spec.starts_with("rediss://") {
+            #[cfg(feature = "redis")]
+            return scplay::core::store::RedisStore::open(spec, client_id, Default::default())
+                .map(|s| Arc::new(s) as Arc<dyn TokenStore>)
+                .map_err(|e| e.to_string());
+            #[cfg(not(feature = "redis"))]
+            return Err("this build has no Redis support (the `redis` feature)".into());
+        }
+        let _ = client_id;
+        Err("--token-store takes file:PATH, redis://HOST:PORT/DB or rediss://HOST:PORT/DB".into())
+    }
+
     /// A client, or `None` without a client id.
     pub fn client(&self, redirect_uri: Option<&str>) -> Result<Option<Client>, String> {
         let Some(id) = &self.client_id else {
@@ -68,7 +117,7 @@ impl ApiArgs {
             .client_id(id)
             .api_base(&self.api_base)
             .auth_base(&self.auth_base)
-            .token_store(FileStore::new(self.token_path()));
+            .shared_token_store(self.open_store(id)?);
         if let Some(s) = &self.client_secret {
             b = b.client_secret(s.as_str());
         }

@@ -176,6 +176,14 @@ pub enum Error {
         message: String,
         retryable: bool,
     },
+    /// A shared token store (Redis) could not be reached or answered in time. Processes
+    /// keep the token they hold meanwhile (see `docs/fleet.md`).
+    #[error("token store unavailable: {context}: {source}")]
+    StoreUnavailable {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// Reading or writing the token store or a file to upload failed.
     #[error("{context}: {source}")]
     Io {
@@ -210,6 +218,11 @@ impl Error {
                 ..
             }
         )
+    }
+
+    /// Whether a shared token store was unreachable (the held token is kept meanwhile).
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(self, Error::StoreUnavailable { .. })
     }
 
     /// Whether the user must sign in again (or the app's credentials are wrong).

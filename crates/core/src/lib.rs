@@ -49,6 +49,7 @@ pub mod auth;
 mod client;
 mod config;
 mod error;
+mod fleet;
 mod http;
 pub mod models;
 mod origin;

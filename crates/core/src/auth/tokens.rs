@@ -14,13 +14,18 @@
 //!   was consumed (`invalid_grant`, a lost or late answer, a 5xx other than 503) retires it.
 //! - **A pair that cannot be saved is kept.** When saving a new pair fails (a read-only or
 //!   full card), the pair stays in memory and is used; a `warn!` (without secrets) says so,
-//!   and the save is tried again (at most every [`SAVE_RETRY`], and before the next renewal,
-//!   which then spends the new refresh token, not the stale one on disk). Only
+//!   and the save is tried again (at most every [`TokenStore::retry_interval`], and before
+//!   the next renewal, which then spends the new refresh token, not the stale one on disk). Only
 //!   [`Tokens::install`] (an explicit sign-in or `set_token`) also returns the save's error.
 //! - **Every grant attempt is bounded** by the client's timeout and retry policy, so the locks
 //!   are released within [`crate::Config::give_up_time`].
+//! - **An unreachable shared store is not an outage** ([`Error::StoreUnavailable`]): the
+//!   token held is used until it expires while the store is tried again with a doubling
+//!   wait; then, at most once per token lifetime, a client-credentials token is fetched
+//!   locally (logged, counted) and saved when the store is back.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -28,12 +33,9 @@ use tracing::{debug, warn};
 
 use super::grant::{AppAuth, refused_unprocessed};
 use crate::config::Config;
-use crate::store::TokenStore;
+use crate::store::{FleetEvent, TokenStore};
 use crate::token::{TokenKind, now_unix};
 use crate::{Error, Result, Secret, Token};
-
-/// How long after a failed save the fast path tries saving again.
-pub(crate) const SAVE_RETRY: Duration = Duration::from_secs(30);
 
 /// An access token to send, and whom it acts for.
 pub(crate) struct Access {
@@ -58,6 +60,14 @@ struct Held {
     unsaved: bool,
     /// When the fast path may try that save again.
     next_save_try: Option<Instant>,
+    /// The shared store was unreachable: when to try it again, and the wait after that.
+    store_retry_at: Option<Instant>,
+    store_backoff: Duration,
+    /// The expiry of the token last fetched locally while the store was unreachable (no
+    /// second local grant before it).
+    local_grant_until: Option<i64>,
+    /// A local grant not yet counted in the store (it is, once the store answers again).
+    local_uncounted: bool,
 }
 
 pub(crate) struct Tokens {
@@ -69,6 +79,8 @@ struct Inner {
     held: Arc<Mutex<Held>>,
     app: AppAuth,
     margin: i64,
+    /// Tokens fetched locally because the shared store was unreachable.
+    local_grants: AtomicU64,
 }
 
 impl Tokens {
@@ -95,6 +107,7 @@ impl Tokens {
                     retry: config.retry.clone(),
                 },
                 margin: config.refresh_margin.as_secs() as i64,
+                local_grants: AtomicU64::new(0),
             }),
         }
     }
@@ -102,6 +115,16 @@ impl Tokens {
     /// The token endpoint's calls.
     pub fn app(&self) -> &AppAuth {
         &self.inner.app
+    }
+
+    /// The token store.
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.store
+    }
+
+    /// How many tokens this process fetched locally because the shared store was down.
+    pub fn local_grants(&self) -> u64 {
+        self.inner.local_grants.load(Ordering::Relaxed)
     }
 
     /// A valid access token: the cached one, else the store's, else a refreshed or new one.
@@ -113,10 +136,21 @@ impl Tokens {
             .filter(|t| t.is_fresh(self.inner.margin))
             .map(Access::of)
         {
-            if held.unsaved && held.next_save_try.is_none_or(|t| Instant::now() >= t) {
+            let now = Instant::now();
+            if held.unsaved
+                && held.next_save_try.is_none_or(|t| now >= t)
+                && held.store_retry_at.is_none_or(|t| now >= t)
+            {
                 match self.inner.cross_process_lock().await {
-                    Ok(_lock) => self.inner.save_again(&mut held),
-                    Err(_) => held.next_save_try = Some(Instant::now() + SAVE_RETRY),
+                    Ok(_lock) => {
+                        held.store_retry_at = None;
+                        self.inner.save_again(&mut held);
+                    }
+                    Err(e) if e.is_store_unavailable() => {
+                        self.inner.store_down(&mut held, &e);
+                        held.next_save_try = held.store_retry_at;
+                    }
+                    Err(_) => held.next_save_try = Some(now + self.inner.store.retry_interval()),
                 }
             }
             return Ok(access);
@@ -147,7 +181,9 @@ impl Tokens {
         let saved = self.inner.store.save(&token);
         held.token = Some(token);
         held.unsaved = saved.is_err();
-        held.next_save_try = held.unsaved.then(|| Instant::now() + SAVE_RETRY);
+        held.next_save_try = held
+            .unsaved
+            .then(|| Instant::now() + self.inner.store.retry_interval());
         saved
     }
 
@@ -230,21 +266,107 @@ impl Inner {
             Ok(()) => {
                 held.unsaved = false;
                 held.next_save_try = None;
+                if std::mem::take(&mut held.local_uncounted) {
+                    self.record(FleetEvent::LocalGrant);
+                }
             }
             Err(e) => {
                 warn!(
                     error = %e,
                     "the token could not be saved; it is kept in memory and saved again later"
                 );
-                held.next_save_try = Some(Instant::now() + SAVE_RETRY);
+                held.next_save_try = Some(Instant::now() + self.store.retry_interval());
             }
         }
+    }
+
+    /// Counts a renewal in a shared store (best effort: a count is not worth a failure).
+    fn record(&self, event: FleetEvent) {
+        if let Err(e) = self.store.record(event) {
+            debug!(error = %e, ?event, "the renewal could not be counted");
+        }
+    }
+
+    /// Notes that the shared store failed to answer: it is tried again after a wait that
+    /// starts at the store's retry interval and doubles (up to 32 times that) while it fails.
+    fn store_down(&self, held: &mut Held, error: &Error) {
+        let now = Instant::now();
+        if held.store_retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        let first = self.store.retry_interval();
+        held.store_backoff = if held.store_retry_at.is_none() {
+            first
+        } else {
+            (held.store_backoff * 2).clamp(first, first * 32)
+        };
+        held.store_retry_at = Some(now + held.store_backoff);
+        warn!(
+            error = %error,
+            retry_in_ms = held.store_backoff.as_millis() as u64,
+            "the token store is unavailable; the held token is used meanwhile"
+        );
+    }
+
+    /// The shared store is unreachable: use the held token until it expires (the store is
+    /// tried again after a doubling wait), then fetch one locally, at most once per lifetime.
+    async fn without_store(
+        &self,
+        held: &mut Held,
+        rejected: Option<&Secret>,
+        error: Error,
+    ) -> Result<Access> {
+        self.store_down(held, &error);
+        if let Some(t) = held
+            .token
+            .as_ref()
+            .filter(|t| t.expires_at > now_unix() && rejected.is_none_or(|r| r != &t.access_token))
+        {
+            return Ok(Access::of(t));
+        }
+        let kind = held.token.as_ref().map_or(TokenKind::App, |t| t.kind);
+        if kind == TokenKind::User
+            || self.app.client_secret.is_none()
+            || held.local_grant_until.is_some_and(|u| now_unix() < u)
+        {
+            return Err(error);
+        }
+        let new = self.app.client_credentials().await?;
+        let n = self.local_grants.fetch_add(1, Ordering::Relaxed) + 1;
+        warn!(
+            local_grants = n,
+            "the token store is unavailable and the held token expired: fetched a token locally \
+             (at most one per token lifetime; it is saved when the store is back)"
+        );
+        held.local_grant_until = Some(new.expires_at);
+        held.local_uncounted = true;
+        let access = Access::of(&new);
+        held.token = Some(new);
+        held.unsaved = true;
+        held.next_save_try = held.store_retry_at;
+        Ok(access)
     }
 
     /// Slow path, with the in-process lock held: take the cross-process lock, reuse a token
     /// another process refreshed meanwhile, else refresh or fetch one and persist it first.
     async fn renew(&self, held: &mut Held, rejected: Option<&Secret>) -> Result<Access> {
-        let _lock = self.cross_process_lock().await?;
+        if let Some(retry_at) = held.store_retry_at
+            && Instant::now() < retry_at
+        {
+            let error = crate::Error::StoreUnavailable {
+                context: "waiting to try the token store again".into(),
+                source: std::io::Error::other("it was unreachable moments ago"),
+            };
+            return self.without_store(held, rejected, error).await;
+        }
+        let _lock = match self.cross_process_lock().await {
+            Ok(lock) => lock,
+            Err(e) if e.is_store_unavailable() => {
+                return self.without_store(held, rejected, e).await;
+            }
+            Err(e) => return Err(e),
+        };
+        held.store_retry_at = None;
         if held.unsaved {
             self.save_again(held);
         }
@@ -252,7 +374,13 @@ impl Inner {
             // The store holds an older pair (its refresh token possibly spent): memory rules.
             held.token.clone()
         } else {
-            let stored = self.stored()?;
+            let stored = match self.stored() {
+                Ok(stored) => stored,
+                Err(e) if e.is_store_unavailable() => {
+                    return self.without_store(held, rejected, e).await;
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(t) = stored.as_ref() {
                 let was_rejected = rejected.is_some_and(|r| r == &t.access_token);
                 if t.is_fresh(self.margin) && !was_rejected {
@@ -268,16 +396,26 @@ impl Inner {
             && let Some(rt) = old.refresh_token.clone()
         {
             debug!(?kind, "refreshing the access token");
+            if let Err(e) = self.store.refreshing(&rt) {
+                warn!(
+                    error = %e,
+                    "the refresh could not be marked in the store; refreshing anyway"
+                );
+            }
             match self.app.refresh(&rt, kind).await {
                 Ok(new) => {
                     let access = Access::of(&new);
                     self.adopt(held, new);
+                    self.record(FleetEvent::Refresh);
                     return Ok(access);
                 }
                 Err(e) if refused_unprocessed(&e) => {
                     // Refused, not spent: keep the pair for a later try. An access token that
                     // has not expired (a refresh ahead of expiry) is still good to use.
                     warn!(error = %e, "the refresh was refused for now; the refresh token is kept");
+                    if let Err(e) = self.store.refresh_kept() {
+                        debug!(error = %e, "the refresh mark could not be removed");
+                    }
                     let usable = old.expires_at > now_unix()
                         && rejected.is_none_or(|r| r != &old.access_token);
                     held.token = base.clone();
@@ -315,6 +453,7 @@ impl Inner {
         let new = self.app.client_credentials().await?;
         let access = Access::of(&new);
         self.adopt(held, new);
+        self.record(FleetEvent::Grant);
         Ok(access)
     }
 }
