@@ -40,6 +40,7 @@ mod events;
 pub mod fetch;
 pub mod fmp4;
 pub mod hls;
+mod loudness;
 mod options;
 mod output;
 mod pipeline;
@@ -51,6 +52,7 @@ pub mod ring;
 pub use engine::PlayerState;
 pub use error::PlayerError;
 pub use events::{PlayerEvent, StatsSnapshot};
+pub use loudness::{Loudness, LoudnessMode};
 pub use options::{PlayerOptions, Prefer};
 pub use output::Format;
 #[cfg(feature = "cpal")]

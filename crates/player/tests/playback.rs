@@ -177,33 +177,11 @@ async fn direct_playlist_urls_play_without_the_api() {
     assert!(emu.requests().iter().all(|r| r.origin == Origin::Cdn));
 }
 
-/// Serves `body` at `http://127.0.0.1:PORT/list.m3u8` (any path) until the test ends.
+/// Serves `body` at `http://127.0.0.1:PORT/list.m3u8` until the test ends.
 async fn serve_playlist(body: String) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut req = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.apple.mpegurl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = conn.write_all(head.as_bytes()).await;
-                let _ = conn.write_all(body.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}/list.m3u8")
+    let kind = "application/vnd.apple.mpegurl";
+    let files = [("/list.m3u8".to_string(), (kind, body.into_bytes()))];
+    format!("{}/list.m3u8", serve(files.into_iter().collect()).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

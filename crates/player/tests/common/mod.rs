@@ -218,3 +218,53 @@ pub fn play_to_48k_mono(client: Option<Client>, targets: Vec<scplay_player::Targ
         .into_inner()
         .unwrap()
 }
+
+/// Serves `files` (path → content type and body) over loopback HTTP until the test ends
+/// (404 for any other path); the base URL, `http://127.0.0.1:PORT`.
+pub async fn serve(files: std::collections::HashMap<String, (&'static str, Vec<u8>)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let files = std::sync::Arc::new(files);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let files = files.clone();
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let req = String::from_utf8_lossy(&req);
+                let path = req.split_whitespace().nth(1).unwrap_or("");
+                let head = match files.get(path) {
+                    Some((kind, body)) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    ),
+                    None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
+                };
+                let _ = conn.write_all(head.as_bytes()).await;
+                if let Some((_, body)) = files.get(path) {
+                    let _ = conn.write_all(body).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// The emulator's continuous set, [`catalog::TRACK_SET_1`] to 3, as queue items.
+pub fn set_targets() -> Vec<scplay_player::Target> {
+    [
+        catalog::TRACK_SET_1,
+        catalog::TRACK_SET_2,
+        catalog::TRACK_SET_3,
+    ]
+    .into_iter()
+    .map(|id| scplay_player::Target::Track(id.into()))
+    .collect()
+}
