@@ -24,7 +24,8 @@ use std::time::Duration;
 use clap::Parser;
 use scplay::core::{Client, Error as ApiError, MemoryStore};
 use scplay::player::{
-    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Sink, Target, TrackInfo,
+    Loudness, LoudnessMode, Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Sink,
+    Target, TrackInfo,
 };
 
 #[path = "common/cli.rs"]
@@ -70,6 +71,16 @@ struct Args {
     /// Crossfade between tracks, in seconds (0: gapless joins, sample for sample).
     #[arg(long, default_value_t = 0.0, value_name = "SECS")]
     crossfade: f64,
+    /// Even loudness without metadata: measure each track (EBU R128) in its first seconds,
+    /// then hold one gain to reach --loudness-target, up to +12 dB, with a limiter at
+    /// -1 dBTP. `album` gives the whole queue one gain (gapless sets stay untouched). Before
+    /// a TARGET write --normalize=track or --normalize=album.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "track",
+          value_parser = ["track", "album"])]
+    normalize: Option<String>,
+    /// Loudness --normalize aims for, in LUFS, -40 to 0 (implies --normalize).
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    loudness_target: Option<f32>,
     /// Load the next track this many seconds before the current one ends.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     preload: f64,
@@ -197,6 +208,26 @@ fn sound_card_present() -> bool {
         Ok(cards) => !cards.contains("no soundcards"),
         Err(_) => !cfg!(target_os = "linux"),
     }
+}
+
+/// `--normalize [MODE]` and `--loudness-target LUFS` as the player's setting.
+fn normalize(mode: Option<&str>, target: Option<f32>) -> Result<Option<Loudness>, Fail> {
+    if mode.is_none() && target.is_none() {
+        return Ok(None);
+    }
+    let mode = match mode {
+        Some("album") => LoudnessMode::Album,
+        _ => LoudnessMode::Track,
+    };
+    let target_lufs = target.unwrap_or(-14.0);
+    if !(target_lufs.is_finite() && (-40.0..=0.0).contains(&target_lufs)) {
+        return Err(Fail(2, "--loudness-target takes -40 to 0 LUFS.".into()));
+    }
+    Ok(Some(Loudness {
+        target_lufs,
+        mode,
+        ..Loudness::default()
+    }))
 }
 
 fn parse_sink(spec: &str) -> Result<Sink, Fail> {
@@ -354,6 +385,7 @@ fn run(args: Args) -> Result<(), Fail> {
     if !(args.preload.is_finite() && (0.0..=600.0).contains(&args.preload)) {
         return Err(Fail(2, "--preload takes 0 to 600 seconds.".into()));
     }
+    let normalize = normalize(args.normalize.as_deref(), args.loudness_target)?;
     if !args.demo && args.targets.is_empty() {
         return Err(Fail(
             2,
@@ -409,6 +441,7 @@ fn run(args: Args) -> Result<(), Fail> {
         realtime,
         crossfade: Duration::from_secs_f64(args.crossfade),
         preload_before: Duration::from_secs_f64(args.preload),
+        normalize,
         ..PlayerOptions::default()
     };
     let player = Arc::new(Player::new(client.clone(), sink, opts).map_err(|e| exit_for(&e))?);

@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use scplay_player::{
@@ -19,29 +18,6 @@ use scplay_player::{
 };
 
 const RATE: u32 = 44_100;
-
-/// ffmpeg's integrated loudness (LUFS) and true peak (dBTP) of a WAV file.
-fn meter(path: &Path) -> (f64, f64) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostats", "-hide_banner", "-i"])
-        .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
-        .output()
-        .expect("ffmpeg is needed for this test (make deps installs it)");
-    let text = String::from_utf8_lossy(&out.stderr);
-    // The summary comes last: "I: -14.0 LUFS" and, under "True peak:", "Peak: -1.2 dBFS".
-    let summary = &text[text.rfind("Summary:").unwrap()..];
-    let value = |key: &str| -> f64 {
-        let at = summary.find(key).unwrap() + key.len();
-        summary[at..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    (value("I:"), value("Peak:"))
-}
 
 fn write_wav(path: &Path, samples: &[f32]) {
     let mut w = WavWriter::new(path);
@@ -65,11 +41,11 @@ fn mastered_at(lufs: f64, name: &str) -> Vec<f32> {
     s.truncate(20 * RATE as usize * 2); // 20 s
     let probe = temp_wav(&format!("{name}-probe"));
     write_wav(&probe, &s);
-    let (was, _) = meter(&probe);
+    let (was, _) = ffmpeg::ebur128(&probe);
     let gain = 10f32.powf(((lufs - was) / 20.0) as f32);
     s.iter_mut().for_each(|x| *x *= gain);
     write_wav(&probe, &s);
-    let (now, _) = meter(&probe);
+    let (now, _) = ffmpeg::ebur128(&probe);
     assert!((now - lufs).abs() <= 0.2, "made {now} LUFS, wanted {lufs}");
     s
 }
@@ -139,7 +115,7 @@ async fn quiet_and_loud_tracks_both_come_out_at_minus_14_lufs_under_minus_1_dbtp
     ] {
         let p = temp_wav(&format!("{name}-out"));
         write_wav(&p, part);
-        let (lufs, peak) = meter(&p);
+        let (lufs, peak) = ffmpeg::ebur128(&p);
         eprintln!("{name}: {lufs} LUFS, true peak {peak} dBTP");
         assert!((lufs + 14.0).abs() <= 1.5, "{name}: {lufs} LUFS");
         assert!(peak <= -1.0, "{name}: true peak {peak} dBTP");

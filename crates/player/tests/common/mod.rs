@@ -1,6 +1,8 @@
 //! Helpers for the player's end-to-end tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod ffmpeg;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
