@@ -73,10 +73,10 @@ struct Args {
     crossfade: f64,
     /// Even loudness without metadata: measure each track (EBU R128) in its first seconds,
     /// then hold one gain to reach --loudness-target, up to +12 dB, with a limiter at
-    /// -1 dBTP. `album` gives the whole queue one gain (gapless sets stay untouched). Before
-    /// a TARGET write --normalize=track or --normalize=album.
-    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "track",
-          value_parser = ["track", "album"])]
+    /// -1 dBTP. --normalize=album gives the whole queue one gain (gapless sets stay
+    /// untouched); --normalize alone is --normalize=track.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "track", value_parser = ["track", "album"])]
     normalize: Option<String>,
     /// Loudness --normalize aims for, in LUFS, -40 to 0 (implies --normalize).
     #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
@@ -386,6 +386,12 @@ fn run(args: Args) -> Result<(), Fail> {
         return Err(Fail(2, "--preload takes 0 to 600 seconds.".into()));
     }
     let normalize = normalize(args.normalize.as_deref(), args.loudness_target)?;
+    if let Some(mode) = args.targets.iter().find(|t| *t == "track" || *t == "album") {
+        return Err(Fail(
+            2,
+            format!("{mode:?} is not a target: write --normalize={mode}."),
+        ));
+    }
     if !args.demo && args.targets.is_empty() {
         return Err(Fail(
             2,

@@ -453,7 +453,7 @@ async fn normalize_reaches_the_loudness_target() {
     for (name, args) in [
         ("implied", &["--loudness-target", "-22"][..]),
         ("album", &["--loudness-target=-22", "--normalize=album"][..]),
-        ("track", &["--normalize", "--loudness-target", "-22"][..]),
+        ("track", &["--loudness-target", "-22", "--normalize"][..]),
     ] {
         let wav = dir.join(format!("{name}.wav"));
         let sink = format!("wav:{}", wav.display());
@@ -473,7 +473,11 @@ async fn normalize_reaches_the_loudness_target() {
             "{name}: same length"
         );
     }
-    for bad in [&["--normalize=loud"][..], &["--loudness-target", "-90"][..]] {
+    for bad in [
+        &["--normalize=loud"][..],
+        &["--loudness-target", "-90"][..],
+        &["--normalize", "album"][..],
+    ] {
         let mut all = vec!["--sink", "null"];
         all.extend_from_slice(bad);
         all.push(&track);

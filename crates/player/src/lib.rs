@@ -28,6 +28,9 @@
 //!   from the edit list, MP3 from the LAME header), or crossfades.
 //! - Signed URLs that expire mid-stream (the CDN's 403) are re-resolved and the stream goes on
 //!   at the same segment.
+//! - Even loudness without metadata ([`PlayerOptions::normalize`], [`Loudness`]): EBU R128
+//!   measured in the first seconds of each item (or set), one gain held after that, a
+//!   true-peak limiter at −1 dBTP.
 //!
 //! Cargo feature `cpal` (default): the sound-card sink. Without it the crate builds without
 //! ALSA; WAV, pipe, null and your own [`SampleWriter`] remain.

@@ -107,6 +107,11 @@ impl Gain {
         }
         self.buf.clear();
         self.buf.reserve(data.len());
+        if self.now == self.to {
+            let g = self.now;
+            self.buf.extend(data.iter().map(|x| x * g));
+            return &self.buf;
+        }
         for frame in data.chunks(ch) {
             if self.now != self.to {
                 let next = self.now + self.step;

@@ -40,6 +40,10 @@ pub(crate) struct Limiter {
     /// Per channel, the last `TAPS` samples written twice (`2 × TAPS`), so they are contiguous.
     hist: Vec<f32>,
     hist_pos: usize,
+    /// Below this no interpolated point can reach `thresh` (`thresh` over the filters' gain).
+    quiet: f32,
+    /// Frames since one had a sample above `quiet` (the filters run only within `TAPS`).
+    loud_ago: usize,
     /// Frames waiting for their gain (`look + HALF` at most), a ring.
     delay: Vec<f32>,
     delay_head: usize,
@@ -53,6 +57,8 @@ pub(crate) struct Limiter {
     idx: u64,
     /// The released gain and the last `look` of its values (their mean is applied).
     held: f32,
+    /// Frames in a row with `held` at 1 (from `look` on, the limiter is at rest).
+    rest: usize,
     boxed: Vec<f32>,
     box_pos: usize,
     box_sum: f64,
@@ -66,6 +72,7 @@ impl Limiter {
         let look = ((LOOK_SECS * rate) as usize).max(8);
         let ceil = 10f32.powf(ceiling_db / 20.0);
         let mut coef = [[0.0f32; TAPS]; OVER - 1];
+        let mut reach = 1.0f32;
         for (k, phase) in coef.iter_mut().enumerate() {
             let f = (k + 1) as f64 / OVER as f64;
             let mut sum = 0.0;
@@ -84,16 +91,20 @@ impl Limiter {
             for c in phase.iter_mut() {
                 *c /= sum as f32;
             }
+            reach = reach.max(phase.iter().map(|c| c.abs()).sum());
         }
+        let thresh = ceil * 10f32.powf(-MARGIN_DB / 20.0);
         let mut l = Self {
             ch,
             look,
-            thresh: ceil * 10f32.powf(-MARGIN_DB / 20.0),
+            thresh,
             ceil,
             release: (1.0 - (-1.0 / (RELEASE_SECS * rate)).exp()) as f32,
             coef,
             hist: vec![0.0; ch * 2 * TAPS],
             hist_pos: 0,
+            quiet: thresh / reach,
+            loud_ago: TAPS,
             delay: vec![0.0; ch * (look + HALF)],
             delay_head: 0,
             delay_len: 0,
@@ -102,6 +113,7 @@ impl Limiter {
             mins: VecDeque::with_capacity(look + 4),
             idx: 0,
             held: 1.0,
+            rest: 0,
             boxed: vec![1.0; look],
             box_pos: 0,
             box_sum: look as f64,
@@ -119,12 +131,14 @@ impl Limiter {
     pub fn reset(&mut self) {
         self.hist.fill(0.0);
         self.hist_pos = 0;
+        self.loud_ago = TAPS;
         self.delay_head = 0;
         self.delay_len = 0;
         self.real = 0;
         self.mins.clear();
         self.idx = 0;
         self.held = 1.0;
+        self.rest = self.look; // a fresh limiter is at rest
         self.boxed.fill(1.0);
         self.box_pos = 0;
         self.box_sum = self.look as f64;
@@ -174,25 +188,36 @@ impl Limiter {
     /// delay is full, the oldest frame moves to `popped` and its gain is returned.
     fn push(&mut self, input: Option<&[f32]>) -> Option<f32> {
         let ch = self.ch;
-        let sample = |c: usize| {
-            input
-                .and_then(|f| f.get(c))
-                .copied()
-                .filter(|x| x.is_finite())
-        };
+        let sample = |c: usize| sample(input, c);
         // Detector: history, then the peak of the interval [m, m+1], m = idx - HALF.
-        self.hist_pos = (self.hist_pos + 1) % TAPS;
-        let mut peak = 0.0f32;
+        self.hist_pos += 1;
+        if self.hist_pos == TAPS {
+            self.hist_pos = 0;
+        }
+        let mut top = 0.0f32;
         for c in 0..ch {
             let x = sample(c).unwrap_or(0.0);
-            let h = &mut self.hist[c * 2 * TAPS..(c + 1) * 2 * TAPS];
-            h[self.hist_pos] = x;
-            h[self.hist_pos + TAPS] = x;
-            let win = &h[self.hist_pos + 1..=self.hist_pos + TAPS];
-            peak = peak.max(win[HALF - 1].abs()).max(win[HALF].abs());
-            for phase in &self.coef {
-                let y: f32 = phase.iter().zip(win).map(|(a, b)| a * b).sum();
-                peak = peak.max(y.abs());
+            top = top.max(x.abs());
+            let at = c * 2 * TAPS + self.hist_pos;
+            self.hist[at] = x;
+            self.hist[at + TAPS] = x;
+        }
+        self.loud_ago = if top > self.quiet {
+            0
+        } else {
+            self.loud_ago.saturating_add(1)
+        };
+        let mut peak = 0.0f32;
+        // Quiet for a whole window: nothing there can reach the threshold (the common case).
+        if self.loud_ago < TAPS {
+            for c in 0..ch {
+                let at = c * 2 * TAPS + self.hist_pos + 1;
+                let win = &self.hist[at..at + TAPS];
+                peak = peak.max(win[HALF - 1].abs()).max(win[HALF].abs());
+                for phase in &self.coef {
+                    let y: f32 = phase.iter().zip(win).map(|(a, b)| a * b).sum();
+                    peak = peak.max(y.abs());
+                }
             }
         }
         let r = if peak > self.thresh {
@@ -200,9 +225,21 @@ impl Limiter {
         } else {
             1.0
         };
-        // Running minimum over look + 2 frames, released, then averaged over look frames.
         let i = self.idx;
         self.idx += 1;
+        let gain = if r >= 1.0 && self.rest >= self.look {
+            // At rest (every gain in reach is 1): nothing to track.
+            self.mins.clear();
+            1.0
+        } else {
+            self.follow(i, r)
+        };
+        self.delay_frame(input, gain)
+    }
+
+    /// Running minimum of `r` over look + 2 frames, released, then averaged over look frames:
+    /// the gain for the frame leaving the delay line now.
+    fn follow(&mut self, i: u64, r: f32) -> f32 {
         while self.mins.back().is_some_and(|&(_, v)| v >= r) {
             self.mins.pop_back();
         }
@@ -213,10 +250,31 @@ impl Limiter {
         }
         let w = self.mins.front().map_or(1.0, |&(_, v)| v);
         self.held = w.min(self.held + (1.0 - self.held) * self.release);
+        if w >= 1.0 && self.held > 1.0 - 1e-6 {
+            self.held = 1.0; // the release would only creep towards 1 in f32
+        }
         self.box_sum += f64::from(self.held) - f64::from(self.boxed[self.box_pos]);
         self.boxed[self.box_pos] = self.held;
-        self.box_pos = (self.box_pos + 1) % self.look;
-        let gain = (self.box_sum / self.look as f64).clamp(0.0, 1.0) as f32;
+        self.box_pos += 1;
+        if self.box_pos == self.look {
+            self.box_pos = 0;
+        }
+        if self.held >= 1.0 {
+            self.rest += 1;
+            if self.rest >= self.look {
+                self.box_sum = self.look as f64; // every value averaged is 1 (no drift)
+            }
+        } else {
+            self.rest = 0;
+        }
+        (self.box_sum / self.look as f64).clamp(0.0, 1.0) as f32
+    }
+
+    /// Puts `input` (or silence) into the delay line; once it is full, the oldest frame moves
+    /// to `popped` and `gain`, its gain, is returned.
+    fn delay_frame(&mut self, input: Option<&[f32]>, gain: f32) -> Option<f32> {
+        let ch = self.ch;
+        let sample = |c: usize| sample(input, c);
         // The delay line (FIFO; the stream's frames always ahead of a drain's silence).
         let cap = self.look + HALF;
         let popped = self.delay_len == cap;
@@ -224,12 +282,13 @@ impl Limiter {
             let at = self.delay_head;
             self.popped
                 .copy_from_slice(&self.delay[at * ch..(at + 1) * ch]);
-            self.delay_head = (at + 1) % cap;
+            self.delay_head = if at + 1 == cap { 0 } else { at + 1 };
             self.real = self.real.saturating_sub(1);
             at
         } else {
             self.delay_len += 1;
-            (self.delay_head + self.delay_len - 1) % cap
+            let at = self.delay_head + self.delay_len - 1;
+            if at >= cap { at - cap } else { at }
         };
         for c in 0..ch {
             self.delay[slot * ch + c] = sample(c).unwrap_or(0.0);
@@ -239,4 +298,12 @@ impl Limiter {
         }
         popped.then_some(gain)
     }
+}
+
+/// Channel `c` of a frame; silence for a missing frame or a non-finite sample.
+fn sample(frame: Option<&[f32]>, c: usize) -> Option<f32> {
+    frame
+        .and_then(|f| f.get(c))
+        .copied()
+        .filter(|x| x.is_finite())
 }
