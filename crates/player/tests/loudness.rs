@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::*;
+use scplay_emulator::catalog;
 use scplay_player::{
     Format, Loudness, LoudnessMode, Player, PlayerOptions, SampleWriter, Sink, Target, WavWriter,
     read_wav,
@@ -152,7 +153,7 @@ async fn quiet_and_loud_tracks_both_come_out_at_minus_14_lufs_under_minus_1_dbtp
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn album_mode_keeps_one_gain_across_the_gapless_joins_of_a_set_targets() {
+async fn album_mode_keeps_one_gain_across_the_gapless_joins_of_a_set() {
     let emu = emulator().await;
     let c = client(&emu);
     let c2 = c.clone();
@@ -200,4 +201,38 @@ async fn album_mode_keeps_one_gain_across_the_gapless_joins_of_a_set_targets() {
         g.last().unwrap().0 > 617_413 + RATE as usize,
         "measured past the last join"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_crossfade_the_length_is_kept_and_nothing_passes_the_ceiling() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    let demo = || -> Vec<Target> {
+        [catalog::TRACK_DEMO_1, catalog::TRACK_DEMO_2]
+            .into_iter()
+            .map(|id| Target::Track(id.into()))
+            .collect()
+    };
+    let xfade = PlayerOptions {
+        crossfade: std::time::Duration::from_secs(1),
+        ..PlayerOptions::default()
+    };
+    let opts = PlayerOptions {
+        normalize: Some(Loudness {
+            target_lufs: -8.0, // loud: the limiter works through the crossfade
+            ..Loudness::default()
+        }),
+        ..xfade.clone()
+    };
+    let (c2, d2) = (c.clone(), demo());
+    let plain = tokio::task::spawn_blocking(move || play(Some(c2), d2, xfade, "xfade-plain"))
+        .await
+        .unwrap();
+    let loud = tokio::task::spawn_blocking(move || play(Some(c), demo(), opts, "xfade-loud"))
+        .await
+        .unwrap();
+    assert_eq!(loud.len(), plain.len());
+    let ceiling = 10f32.powf(-1.0 / 20.0);
+    let top = loud.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(top <= ceiling && top > 0.8, "peak {top}");
 }
