@@ -1,7 +1,8 @@
 # The README's two commands: `make demo` and `make test`. Both install the system packages the
-# build needs (ALSA headers and pkg-config for cpal; redis-server, which the token-store tests
-# start) when they are missing, with sudo when not root.
-.PHONY: demo test deps
+# build needs (ALSA headers and pkg-config for cpal) when they are missing; `make test` also
+# what the tests use (redis-server, which the token-store tests start; openssl for their test
+# certificate; ffmpeg, the independent loudness meter). With sudo when not root.
+.PHONY: demo test deps test-deps
 
 deps:
 	@if ! pkg-config --exists alsa 2>/dev/null; then \
@@ -9,6 +10,8 @@ deps:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libasound2-dev pkg-config; \
 	fi
+
+test-deps:
 	@if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then \
 		echo "Installing redis-server (the fleet token store's tests start their own)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -19,9 +22,14 @@ deps:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssl; \
 	fi
+	@if ! command -v ffmpeg >/dev/null 2>&1; then \
+		echo "Installing ffmpeg (the independent loudness meter of crates/player/tests/loudness.rs)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg; \
+	fi
 
 demo: deps
 	cargo run --release --example play -- --demo
 
-test: deps
+test: deps test-deps
 	cargo test --workspace

@@ -24,7 +24,8 @@ use std::time::Duration;
 use clap::Parser;
 use scplay::core::{Client, MemoryStore};
 use scplay::player::{
-    Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat, Target, TrackInfo,
+    Loudness, LoudnessMode, Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat,
+    Target, TrackInfo,
 };
 
 #[path = "common/cli.rs"]
@@ -86,6 +87,16 @@ struct Args {
     /// Crossfade between tracks, in seconds (0: gapless joins, sample for sample).
     #[arg(long, default_value_t = 0.0, value_name = "SECS")]
     crossfade: f64,
+    /// Even loudness without metadata: measure each track (EBU R128) in its first seconds,
+    /// then hold one gain to reach --loudness-target, up to +12 dB, with a limiter at
+    /// -1 dBTP. --normalize=album gives the whole queue one gain (gapless sets stay
+    /// untouched); --normalize alone is --normalize=track.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "track", value_parser = ["track", "album"])]
+    normalize: Option<String>,
+    /// Loudness --normalize aims for, in LUFS, -40 to 0 (implies --normalize).
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    loudness_target: Option<f32>,
     /// Load the next track this many seconds before the current one ends.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     preload: f64,
@@ -101,6 +112,26 @@ struct Args {
     position_interval: f64,
     #[command(flatten)]
     api: cli::ApiArgs,
+}
+
+/// `--normalize [MODE]` and `--loudness-target LUFS` as the player's setting.
+fn normalize(mode: Option<&str>, target: Option<f32>) -> Result<Option<Loudness>, Fail> {
+    if mode.is_none() && target.is_none() {
+        return Ok(None);
+    }
+    let mode = match mode {
+        Some("album") => LoudnessMode::Album,
+        _ => LoudnessMode::Track,
+    };
+    let target_lufs = target.unwrap_or(-14.0);
+    if !(target_lufs.is_finite() && (-40.0..=0.0).contains(&target_lufs)) {
+        return Err(Fail::usage("--loudness-target takes -40 to 0 LUFS."));
+    }
+    Ok(Some(Loudness {
+        target_lufs,
+        mode,
+        ..Loudness::default()
+    }))
 }
 
 /// Whether a sound card exists (probing ALSA without one only prints noise).
@@ -225,6 +256,8 @@ struct Checked {
     repeat: Repeat,
     start: Duration,
     targets: Vec<Target>,
+    /// `--normalize` / `--loudness-target`.
+    normalize: Option<Loudness>,
 }
 
 fn check(args: &Args) -> Result<Checked, Fail> {
@@ -256,6 +289,12 @@ fn check(args: &Args) -> Result<Checked, Fail> {
     if !(args.preload.is_finite() && (0.0..=600.0).contains(&args.preload)) {
         return Err(Fail::usage("--preload takes 0 to 600 seconds."));
     }
+    let normalize = normalize(args.normalize.as_deref(), args.loudness_target)?;
+    if let Some(mode) = args.targets.iter().find(|t| *t == "track" || *t == "album") {
+        return Err(Fail::usage(format!(
+            "{mode:?} is not a target: write --normalize={mode}."
+        )));
+    }
     if !(args.position_interval.is_finite() && (0.1..=3600.0).contains(&args.position_interval)) {
         return Err(Fail::usage(
             "--position-interval takes 0.1 to 3600 seconds.",
@@ -282,6 +321,7 @@ fn check(args: &Args) -> Result<Checked, Fail> {
         repeat,
         start,
         targets,
+        normalize,
     })
 }
 
@@ -362,6 +402,7 @@ fn run(args: Args) -> Result<(), Fail> {
         realtime,
         crossfade: Duration::from_secs_f64(args.crossfade),
         preload_before: Duration::from_secs_f64(args.preload),
+        normalize: checked.normalize,
         position_interval: Duration::from_secs_f64(args.position_interval),
         ..PlayerOptions::default()
     };

@@ -9,6 +9,9 @@ use scplay_emulator::{Emulator, Fault, FaultKind, Origin, catalog};
 mod common;
 use common::play::{api_args, emulator, on_terminal_command, play, play_bin, stderr, wav_secs};
 
+#[path = "../crates/player/tests/common/ffmpeg.rs"]
+mod ffmpeg;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_target_form_plays() {
     let emu = emulator().await;
@@ -351,4 +354,50 @@ async fn q_and_n_on_a_terminal_answer_during_a_stalled_load() {
     .await
     .unwrap();
     drop(emu);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normalize_reaches_the_loudness_target() {
+    let emu = emulator().await;
+    let dir = std::env::temp_dir().join(format!("scplay-cli-loud-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let track = catalog::TRACK_PLAYABLE.to_string(); // about −17 LUFS as mastered
+    let plain = dir.join("plain.wav");
+    let sink = format!("wav:{}", plain.display());
+    let o = tokio::task::block_in_place(|| play(&emu, &["--sink", &sink, &track]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (name, args) in [
+        ("implied", &["--loudness-target", "-22"][..]),
+        ("album", &["--loudness-target=-22", "--normalize=album"][..]),
+        ("track", &["--loudness-target", "-22", "--normalize"][..]),
+    ] {
+        let wav = dir.join(format!("{name}.wav"));
+        let sink = format!("wav:{}", wav.display());
+        let mut all = vec!["--sink", sink.as_str()];
+        all.extend_from_slice(args);
+        all.push(&track);
+        let o = tokio::task::block_in_place(|| play(&emu, &all));
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let got = ffmpeg::ebur128(&wav).0;
+        assert!(
+            (got + 22.0).abs() <= 1.0,
+            "{name}: {got} LUFS (as mastered {})",
+            ffmpeg::ebur128(&plain).0
+        );
+        assert!(
+            (wav_secs(&wav) - wav_secs(&plain)).abs() < 1e-9,
+            "{name}: same length"
+        );
+    }
+    for bad in [
+        &["--normalize=loud"][..],
+        &["--loudness-target", "-90"][..],
+        &["--normalize", "album"][..],
+    ] {
+        let mut all = vec!["--sink", "null"];
+        all.extend_from_slice(bad);
+        all.push(&track);
+        let o = tokio::task::block_in_place(|| play(&emu, &all));
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
 }

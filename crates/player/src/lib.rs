@@ -27,6 +27,9 @@
 //!   ([`Player::state`] says what the engine is doing).
 //! - Signed URLs that expire mid-stream (the CDN's 403) are re-resolved and the stream goes on
 //!   at the same segment.
+//! - Even loudness without metadata ([`PlayerOptions::normalize`], [`Loudness`]): EBU R128
+//!   measured in the first seconds of each item (or set), one gain held after that, a
+//!   true-peak limiter at −1 dBTP.
 //!
 //! Cargo features: `cpal` (default), the sound-card sink; without it the crate builds without
 //! ALSA, and WAV, pipe, null and your own [`SampleWriter`] remain. `unstable-internals`
@@ -51,6 +54,7 @@ internal!(convert, decode, fetch, fmp4, hls, ring);
 mod engine;
 mod error;
 mod events;
+mod loudness;
 mod options;
 mod output;
 mod pipeline;
@@ -61,6 +65,7 @@ mod queue;
 pub use engine::PlayerState;
 pub use error::PlayerError;
 pub use events::{PlayerEvent, StatsSnapshot};
+pub use loudness::{Loudness, LoudnessMode};
 pub use options::{PlayerOptions, Prefer};
 pub use output::Format;
 #[cfg(feature = "cpal")]

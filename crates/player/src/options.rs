@@ -58,6 +58,9 @@ pub struct PlayerOptions {
     /// A stream that yields no audio for this long (no data, or nothing decodable) ends with
     /// [`crate::PlayerError::Stalled`] instead of hanging. Default 45 s.
     pub watchdog: Duration,
+    /// Loudness normalisation ([`crate::Loudness`]: −14 LUFS by default, per track or per
+    /// set, a −1 dBTP limiter). `None` (the default) plays the audio as it is.
+    pub normalize: Option<crate::Loudness>,
 }
 
 impl PlayerOptions {
@@ -87,6 +90,7 @@ impl Default for PlayerOptions {
             stall_timeout: Duration::from_secs(10),
             watchdog: Duration::from_secs(45),
             release_after_pause: None,
+            normalize: None,
         }
     }
 }

@@ -15,17 +15,6 @@ use scplay_player::{Player, PlayerOptions, Prefer, Sink, StatsSnapshot, Target, 
 const SET_FRAMES: usize = 780_570;
 const JOINS: [usize; 2] = [149_947, 617_413];
 
-fn set() -> Vec<Target> {
-    [
-        catalog::TRACK_SET_1,
-        catalog::TRACK_SET_2,
-        catalog::TRACK_SET_3,
-    ]
-    .into_iter()
-    .map(|id| Target::Track(id.into()))
-    .collect()
-}
-
 /// The continuous encode, decoded by symphonia on its own (priming trimmed), 2 channels.
 fn continuous(file: &str, priming: u64) -> Vec<f32> {
     let path = format!("{}/../emulator/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -109,9 +98,10 @@ async fn set_matches_continuous(prefer: Prefer, file: &str, priming: u64) {
         prefer,
         ..PlayerOptions::default()
     };
-    let (got, _) = tokio::task::spawn_blocking(move || play_queue_to_wav(c, set(), opts, &name))
-        .await
-        .unwrap();
+    let (got, _) =
+        tokio::task::spawn_blocking(move || play_queue_to_wav(c, set_targets(), opts, &name))
+            .await
+            .unwrap();
     check_joins(file, &continuous(file, priming), &got);
 }
 
@@ -194,7 +184,7 @@ async fn a_crossfade_overlaps_the_items_and_leaves_the_rest_untouched() {
 async fn items_are_resampled_into_the_running_output_without_a_break() {
     let emu = emulator().await;
     let c = client(&emu);
-    let got = tokio::task::spawn_blocking(move || play_to_48k_mono(Some(c), set()))
+    let got = tokio::task::spawn_blocking(move || play_to_48k_mono(Some(c), set_targets()))
         .await
         .unwrap();
     let want = continuous("set.aac", 1024);

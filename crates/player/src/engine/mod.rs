@@ -30,6 +30,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 use crate::PlayerError;
 use crate::convert::Converter;
 use crate::events::PlayerEvent;
+use crate::loudness::Normalizer;
 use crate::output::backend::Backend;
 use crate::pipeline::Ctx;
 use crate::queue::Queue;
@@ -68,6 +69,8 @@ pub(crate) struct Engine {
     /// The output frame where the converter's first output frame went.
     conv_base: u64,
     xfade: Crossfader,
+    /// Loudness normalisation (`PlayerOptions::normalize`), for the output's format.
+    norm: Option<Normalizer>,
     timeline: Timeline,
     /// Converted audio that did not fit into the output's ring yet.
     pending: Vec<f32>,
@@ -115,6 +118,7 @@ impl Engine {
             conv: None,
             conv_base: 0,
             xfade: Crossfader::new(0, 1),
+            norm: None,
             timeline: Timeline::default(),
             pending: Vec::new(),
             scratch: vec![0.0; SCRATCH],
@@ -187,6 +191,9 @@ impl Engine {
                 self.queue.replace(items);
                 self.preload = None;
                 self.start_at = at.max(0.0);
+                if let Some(n) = self.norm.as_mut() {
+                    n.new_set();
+                }
                 self.restart();
             }
             Cmd::Enqueue(items) => {
@@ -328,6 +335,9 @@ impl Engine {
         self.conv = None;
         self.pending.clear();
         self.xfade.clear();
+        if let Some(n) = self.norm.as_mut() {
+            n.clear();
+        }
         self.timeline.clear();
         self.draining = false;
         if let Some(d) = self.dev.as_mut() {
@@ -568,7 +578,7 @@ impl Engine {
                 if let Some(mut c) = self.conv.take()
                     && let Ok(tail) = c.finish()
                 {
-                    self.xfade.push(tail, &mut self.pending);
+                    into_pending(self.norm.as_mut(), &mut self.xfade, tail, &mut self.pending);
                     dev.push_pending(&mut self.pending);
                 }
                 match Converter::new(ready.format, dev.format) {
@@ -582,11 +592,19 @@ impl Engine {
                 self.conv_base = dev.pushed + (self.pending.len() / out_ch) as u64;
             }
             self.xfade.next_item();
+            if let Some(o) = self.ctx.opts.normalize {
+                let n = self.norm.take().filter(|n| n.format() == dev.format);
+                let n = self
+                    .norm
+                    .insert(n.unwrap_or_else(|| Normalizer::new(o, dev.format)));
+                n.begin_item(job.index);
+            }
             self.timeline.queue(Entry {
                 index: job.index,
                 stream: ready.stream.clone(),
                 start: job.start,
-                base,
+                // What the limiter still holds of the previous item plays first.
+                base: base + self.norm.as_ref().map_or(0, Normalizer::held_frames),
                 announced: job.continues,
             });
             if !job.continues {
@@ -602,7 +620,7 @@ impl Engine {
         let in_ch = usize::from(ready.format.channels.max(1));
         let mut took = false;
         loop {
-            let moved = if self.conv.is_none() && self.xfade.is_off() {
+            let moved = if self.conv.is_none() && self.xfade.is_off() && self.norm.is_none() {
                 // The common case: straight from the item's ring into the output's.
                 let (a, b) = ready.ring.as_slices();
                 let mut n = dev.pcm.push_slice(a);
@@ -632,7 +650,12 @@ impl Engine {
                         }
                         None => data,
                     };
-                    self.xfade.push(converted, &mut self.pending);
+                    into_pending(
+                        self.norm.as_mut(),
+                        &mut self.xfade,
+                        converted,
+                        &mut self.pending,
+                    );
                     dev.push_pending(&mut self.pending);
                 }
                 n
@@ -875,10 +898,17 @@ impl Engine {
         if let Some(mut c) = self.conv.take()
             && let Ok(tail) = c.finish()
         {
-            self.xfade.push(tail, &mut self.pending);
+            into_pending(self.norm.as_mut(), &mut self.xfade, tail, &mut self.pending);
         }
         if !self.xfade.is_off() {
+            let from = self.pending.len();
             self.xfade.finish(&mut self.pending);
+            if let Some(n) = self.norm.as_mut() {
+                n.limit(&mut self.pending, from);
+            }
+        }
+        if let Some(n) = self.norm.as_mut() {
+            n.drain(&mut self.pending);
         }
         if !dev.push_pending(&mut self.pending) {
             return;
@@ -939,6 +969,10 @@ impl Engine {
         self.conv = None;
         self.pending.clear();
         self.xfade.clear();
+        if let Some(n) = self.norm.as_mut() {
+            n.clear();
+            n.new_set();
+        }
         self.draining = false;
         self.tried = 0;
         self.pass_network = false;
@@ -1038,5 +1072,23 @@ impl Engine {
             Some(d) => d.status.wake.decoder_wait(wait, || false),
             None => std::thread::park_timeout(wait),
         }
+    }
+}
+
+/// An item's converted audio on its way to the output: its loudness gain, the crossfade,
+/// then the limiter (with normalisation on); appended to `pending`.
+fn into_pending(
+    norm: Option<&mut Normalizer>,
+    xfade: &mut Crossfader,
+    data: &[f32],
+    pending: &mut Vec<f32>,
+) {
+    match norm {
+        Some(n) => {
+            let from = pending.len();
+            xfade.push(n.gain(data), pending);
+            n.limit(pending, from);
+        }
+        None => xfade.push(data, pending),
     }
 }

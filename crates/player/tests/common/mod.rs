@@ -1,6 +1,8 @@
 //! Helpers for the player's end-to-end tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod ffmpeg;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -273,4 +275,16 @@ pub fn wav_bytes(name: &str, format: scplay_player::Format, samples: &[f32]) -> 
     w.write(samples).unwrap();
     w.end().unwrap();
     std::fs::read(path).unwrap()
+}
+
+/// The emulator's continuous set, [`catalog::TRACK_SET_1`] to 3, as queue items.
+pub fn set_targets() -> Vec<scplay_player::Target> {
+    [
+        catalog::TRACK_SET_1,
+        catalog::TRACK_SET_2,
+        catalog::TRACK_SET_3,
+    ]
+    .into_iter()
+    .map(|id| scplay_player::Target::Track(id.into()))
+    .collect()
 }
