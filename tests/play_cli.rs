@@ -161,7 +161,7 @@ async fn a_vanished_service_exits_5() {
             .at(Origin::Cdn),
         );
     }
-    let child = Command::new(play_bin())
+    let mut child = Command::new(play_bin())
         .args(api_args(&emu))
         .args([
             "--sink",
@@ -179,14 +179,32 @@ async fn a_vanished_service_exits_5() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    drop(emu);
-    let o = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    // The service goes away once the track is heard (the `playing` event).
+    let stdout = child.stdout.take().unwrap();
+    let (seen, rest) = tokio::task::block_in_place(|| {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        for l in lines.by_ref() {
+            let l = l.unwrap();
+            let playing = l.contains("\"event\":\"playing\"");
+            seen.push(l);
+            if playing {
+                break;
+            }
+        }
+        (seen, lines)
+    });
+    let out = seen.join("\n");
     assert!(
         out.contains("\"event\":\"playing\""),
         "it was playing when the service went away: {out}"
     );
+    drop(emu);
+    let o = tokio::task::block_in_place(|| {
+        rest.for_each(drop);
+        child.wait_with_output().unwrap()
+    });
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert!(stderr(&o).contains("network"), "{}", stderr(&o));
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use scplay_emulator::catalog;
-use scplay_player::{Player, PlayerError, PlayerEvent, PlayerOptions, Sink};
+use scplay_player::{Player, PlayerError, PlayerEvent, PlayerOptions, PlayerState, Sink};
 
 fn realtime() -> PlayerOptions {
     PlayerOptions {
@@ -24,23 +24,33 @@ async fn pause_resume_and_stop_behave() {
         let player = Player::new(Some(c), Sink::Null, realtime()).unwrap();
         let events = player.events();
         player.play(&catalog::TRACK_DEMO_2.to_string()).unwrap();
-        let t = Instant::now();
-        while player.position() < Duration::from_millis(500) {
-            assert!(t.elapsed() < Duration::from_secs(10), "never started");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        player.pause();
-        std::thread::sleep(Duration::from_millis(100));
-        let paused_at = player.position();
-        std::thread::sleep(Duration::from_millis(400));
         assert!(
-            player.position() <= paused_at + Duration::from_millis(20),
+            wait_until(Duration::from_secs(10), || player.position()
+                >= Duration::from_millis(500)),
+            "never started"
+        );
+        player.pause();
+        assert!(
+            wait_until(Duration::from_secs(5), || player.state()
+                == PlayerState::Paused),
+            "paused"
+        );
+        // The ramp down is 10 ms: once the position has stopped, it holds.
+        assert!(wait_until(Duration::from_secs(2), || {
+            let p = player.position();
+            std::thread::sleep(Duration::from_millis(50));
+            player.position() == p
+        }));
+        let paused_at = player.position();
+        assert!(
+            !wait_until(Duration::from_millis(400), || player.position()
+                > paused_at + Duration::from_millis(20)),
             "the position holds while paused"
         );
         player.resume();
-        std::thread::sleep(Duration::from_millis(400));
         assert!(
-            player.position() >= paused_at + Duration::from_millis(250),
+            wait_until(Duration::from_secs(5), || player.position()
+                >= paused_at + Duration::from_millis(250)),
             "it moves again"
         );
         player.stop();
@@ -305,15 +315,14 @@ async fn pause_before_play_holds_the_next_track() {
             events.recv_timeout(Duration::from_secs(10)),
             Ok(PlayerEvent::Buffering { percent: 100 })
         ) {}
-        std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(
-            player.position(),
-            Duration::ZERO,
+        assert!(
+            !wait_until(Duration::from_millis(400), || player.position()
+                > Duration::ZERO),
             "nothing plays while paused"
         );
         player.resume();
-        std::thread::sleep(Duration::from_millis(400));
-        assert!(player.position() > Duration::from_millis(200));
+        assert!(wait_until(Duration::from_secs(5), || player.position()
+            > Duration::from_millis(200)));
         player.stop();
     })
     .await

@@ -123,9 +123,17 @@ async fn next_previous_and_jump_move_through_the_queue() {
         assert_eq!(changes(&events, 1, long), [2]);
         // More than 3 s in: previous restarts the item.
         player.seek(Duration::from_millis(3500));
-        std::thread::sleep(Duration::from_millis(100));
+        assert!(wait_event(&events, long, |e| matches!(e, PlayerEvent::Seeked(_))).is_some());
         player.previous();
-        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            wait_event(
+                &events,
+                long,
+                |e| matches!(e, PlayerEvent::Seeked(p) if *p < 1.0)
+            )
+            .is_some(),
+            "previous more than 3 s in restarts the item"
+        );
         assert!(
             player.position() < Duration::from_secs(1),
             "{:?}",
@@ -295,10 +303,12 @@ async fn seeking_into_fetched_segments_needs_no_request_and_keeps_the_preload() 
         // Both segments of item 2 are fetched (and item 3 preloaded): seeking back and forth
         // within them asks the network for nothing.
         emu2.clear_requests();
+        let long = Duration::from_secs(10);
+        let seeked = |e: &PlayerEvent| matches!(e, PlayerEvent::Seeked(_));
         player.seek(Duration::from_millis(9_500));
-        std::thread::sleep(Duration::from_millis(200));
+        assert!(wait_event(&events, long, seeked).is_some());
         player.seek(Duration::from_millis(500));
-        std::thread::sleep(Duration::from_millis(200));
+        assert!(wait_event(&events, long, seeked).is_some());
         player.seek(Duration::from_millis(9_800));
         assert_eq!(changes(&events, 1, Duration::from_secs(10)), [1]);
         let after: Vec<_> = emu2
@@ -309,10 +319,15 @@ async fn seeking_into_fetched_segments_needs_no_request_and_keeps_the_preload() 
         assert!(after.is_empty(), "requests after the seeks: {after:?}");
         // Paused, a seek moves the position without playing.
         player.pause();
-        std::thread::sleep(Duration::from_millis(100));
+        assert!(wait_event(&events, long, |e| matches!(e, PlayerEvent::Paused)).is_some());
         player.seek(Duration::from_secs(2));
-        std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(player.position(), Duration::from_secs(2));
+        assert!(wait_event(&events, long, seeked).is_some());
+        assert!(
+            !wait_until(Duration::from_millis(400), || player.position()
+                != Duration::from_secs(2)),
+            "paused, the position stays where the seek put it: {:?}",
+            player.position()
+        );
         player.stop();
     })
     .await

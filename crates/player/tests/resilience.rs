@@ -358,10 +358,17 @@ async fn an_expired_token_mid_playback_is_refreshed_once() {
     let result = tokio::task::spawn_blocking(move || {
         let player = Player::new(Some(client(&e)), Sink::Null, PlayerOptions::default()).unwrap();
         player.pause();
+        let events = player.events();
         player
             .play(&catalog::TRACK_THREE_MINUTES.to_string())
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        // Paused, the output still fills up: the first segments are fetched.
+        assert!(
+            wait_event(&events, Duration::from_secs(10), |e| {
+                matches!(e, PlayerEvent::Buffering { percent: 100 })
+            })
+            .is_some()
+        );
         // The token and the signed URLs expire while paused: the segments beyond the ring
         // need fresh URLs, which need a fresh token.
         e.expire_access_tokens();
@@ -535,11 +542,21 @@ async fn a_long_pause_releases_the_device_and_resume_reopens_it() {
             Player::new(Some(c), Sink::Writer(Box::new(Counting(counts.clone()))), o).unwrap();
         let events = player.events();
         player.play(&catalog::TRACK_SET_1.to_string()).unwrap();
-        std::thread::sleep(Duration::from_millis(800));
+        assert!(
+            wait_until(Duration::from_secs(10), || player.position()
+                >= Duration::from_millis(500)),
+            "never started"
+        );
         player.pause();
-        std::thread::sleep(Duration::from_millis(500));
-        let released = *counts.lock().unwrap();
-        assert_eq!((released.0, released.1), (1, 1), "released while paused");
+        let released = || {
+            let c = *counts.lock().unwrap();
+            (c.0, c.1) == (1, 1)
+        };
+        assert!(
+            wait_until(Duration::from_secs(5), released),
+            "released while paused: {:?}",
+            *counts.lock().unwrap()
+        );
         player.resume();
         player.wait().unwrap();
         drop(player);

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -28,23 +27,6 @@ fn opts() -> PlayerOptions {
         realtime: true,
         ..PlayerOptions::default()
     }
-}
-
-/// Waits (up to `limit`) for an event matching `pred`; when it came.
-fn wait_event(
-    events: &Receiver<PlayerEvent>,
-    limit: Duration,
-    pred: impl Fn(&PlayerEvent) -> bool,
-) -> Option<Instant> {
-    let end = Instant::now() + limit;
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        match events.recv_timeout(left) {
-            Ok(e) if pred(&e) => return Some(Instant::now()),
-            Ok(_) => {}
-            Err(_) => return None,
-        }
-    }
-    None
 }
 
 /// Waits (up to 10 s) until the emulator has seen a request whose path contains `path`.

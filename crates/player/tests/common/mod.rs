@@ -288,3 +288,35 @@ pub fn set_targets() -> Vec<scplay_player::Target> {
     .map(|id| scplay_player::Target::Track(id.into()))
     .collect()
 }
+
+/// Waits (up to `limit`) for an event matching `pred`; when it came.
+pub fn wait_event(
+    events: &std::sync::mpsc::Receiver<scplay_player::PlayerEvent>,
+    limit: Duration,
+    pred: impl Fn(&scplay_player::PlayerEvent) -> bool,
+) -> Option<std::time::Instant> {
+    let end = std::time::Instant::now() + limit;
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match events.recv_timeout(left) {
+            Ok(e) if pred(&e) => return Some(std::time::Instant::now()),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Waits (up to `limit`, looking every 10 ms) until `cond` holds; whether it did. To show
+/// that something does *not* happen, assert that this returns `false` over a short window.
+pub fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
