@@ -157,7 +157,6 @@ fn play_queue(
     args: &Args,
     out: &Out,
     stop: &Stop,
-    pipe: bool,
     on_start: &dyn Fn(),
 ) -> Outcome {
     let events = player.events();
@@ -220,9 +219,6 @@ fn play_queue(
                 if let Some(m) = pending.replace(message.clone()) {
                     out.say(&format!("play: {m}; going on."));
                 }
-            }
-            PlayerEvent::DeviceLost(_) if pipe && stop::stdout_closed() => {
-                stop.request(StopReason::OutputClosed)
             }
             PlayerEvent::DeviceLost(m) if !args.json => {
                 out.say(&format!("Audio device lost: {m}…"))
@@ -426,14 +422,14 @@ fn run(args: Args) -> Result<(), Fail> {
             rt.spawn(async move { c.note_play_started().await });
         }
     };
-    let outcome = play_queue(&player, &args, &out, &stop, pipe, &count_play);
+    let outcome = play_queue(&player, &args, &out, &stop, &count_play);
     // The terminal is restored and the WAV file finalised before anything is said.
     drop(keys);
     drop(player);
     drop(emulator);
     let stopped = stop.reason().or_else(|| {
         // A pipe sink whose reader went away ends as the end of the output, not a failure.
-        (pipe && stop::stdout_closed()).then_some(StopReason::OutputClosed)
+        matches!(outcome.error, Some(PlayerError::OutputClosed)).then_some(StopReason::OutputClosed)
     });
     let fail = match (stopped, outcome.error) {
         (Some(StopReason::OutputClosed), _) => {

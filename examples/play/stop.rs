@@ -119,22 +119,3 @@ impl Stop {
         Ok(())
     }
 }
-
-/// Whether stdout is a pipe whose reader has gone (poll reports an error on it).
-#[cfg(unix)]
-pub fn stdout_closed() -> bool {
-    let mut fd = libc::pollfd {
-        fd: libc::STDOUT_FILENO,
-        events: 0,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, a zero timeout.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
-}
-
-/// Whether stdout is a pipe whose reader has gone (not detectable here).
-#[cfg(not(unix))]
-pub fn stdout_closed() -> bool {
-    false
-}
