@@ -237,6 +237,11 @@ fn play_queue(
             PlayerEvent::QueueEnded | PlayerEvent::Stopped if tty => out.end_status(),
             _ => {}
         }
+        // The session's last event: leave at once (not at the next poll) when nothing else
+        // was asked for in between.
+        if matches!(e, PlayerEvent::QueueEnded | PlayerEvent::Stopped) && player.is_idle() {
+            break;
+        }
     }
     // An error announced but not said yet is the one the end says.
     drop(pending);

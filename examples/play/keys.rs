@@ -54,9 +54,14 @@ impl Keys {
                     KeyCode::Right => player.seek(player.position() + Duration::from_secs(10)),
                     KeyCode::Char('n') => player.next(),
                     KeyCode::Char('p') => player.previous(),
-                    KeyCode::Char('q') => stop.request(StopReason::Interrupted),
+                    // Quitting ends this thread too, so nothing waits for its next poll.
+                    KeyCode::Char('q') => {
+                        stop.request(StopReason::Interrupted);
+                        break;
+                    }
                     KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                        stop.request(StopReason::Interrupted)
+                        stop.request(StopReason::Interrupted);
+                        break;
                     }
                     _ => {}
                 }

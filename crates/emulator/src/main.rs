@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! cargo run -p scplay-emulator -- --port 8080
+//! cargo run -p scplay-emulator -- --latency 50    # every answer 50 ms late
 //! ```
 
 use clap::Parser;
-use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, catalog};
 
 /// A faithful SoundCloud (API, OAuth 2.1, signed CDN, real media) on 127.0.0.1.
 #[derive(Debug, Parser)]
@@ -21,6 +22,10 @@ struct Args {
     /// Access-token lifetime, in seconds (the live service: 3599).
     #[arg(long, default_value_t = 3599)]
     token_ttl: u64,
+    /// Delay every answer (API, OAuth, CDN, web) by this many milliseconds, to try a client
+    /// over a slow network.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency: u64,
     /// Also print, on stderr, a short tour: curl commands that sign in and walk the demo
     /// playlist down to its signed media URLs.
     #[arg(long)]
@@ -46,6 +51,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    if args.latency > 0 {
+        let d = std::time::Duration::from_millis(args.latency);
+        emu.add_fault(Fault::on("/", FaultKind::Latency(d)));
+    }
     let line = serde_json::json!({
         "api_base": emu.api_base(),
         "auth_base": emu.auth_base(),
