@@ -250,10 +250,10 @@ enum Sharing {
 }
 
 impl Sharing {
-    fn api(self) -> String {
+    fn api(self) -> scplay::core::Sharing {
         match self {
-            Sharing::Public => "public".into(),
-            Sharing::Private => "private".into(),
+            Sharing::Public => scplay::core::Sharing::Public,
+            Sharing::Private => scplay::core::Sharing::Private,
         }
     }
 }

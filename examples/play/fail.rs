@@ -43,14 +43,16 @@ impl Fail {
 pub fn exit_for(e: &PlayerError, target: Option<&str>) -> Fail {
     let code = e.code();
     let named = |what: &str| target.map_or(String::new(), |t| format!(" {what} {t}"));
+    // The message with its causes (the decoder's, the audio system's, …).
+    let report = e.report();
     let (status, message) = match e {
         PlayerError::Unsupported(_) => (
             3,
-            format!("{e}: not audio this player can play{}.", named("at")),
+            format!("{report}: not audio this player can play{}.", named("at")),
         ),
         _ if e.is_not_playable() => (
             3,
-            format!("{e}: SoundCloud does not let third-party players stream it."),
+            format!("{report}: SoundCloud does not let third-party players stream it."),
         ),
         PlayerError::Api(a) if a.is_auth() => (
             4,
@@ -67,7 +69,7 @@ pub fn exit_for(e: &PlayerError, target: Option<&str>) -> Fail {
                 Some(t) => format!(
                     "nothing found at {t}: check the link (a private track needs a sign-in)."
                 ),
-                None => format!("{e}: check the links (a private track needs a sign-in)."),
+                None => format!("{report}: check the links (a private track needs a sign-in)."),
             },
         ),
         PlayerError::Http { status, .. } if (400..500).contains(status) && *status != 429 => (
@@ -77,13 +79,13 @@ pub fn exit_for(e: &PlayerError, target: Option<&str>) -> Fail {
                 named("at")
             ),
         ),
-        PlayerError::Decode(_) | PlayerError::Playlist { .. } => (
+        PlayerError::Decode { .. } | PlayerError::Playlist { .. } => (
             3,
-            format!("{e}: not audio this player can play{}.", named("at")),
+            format!("{report}: not audio this player can play{}.", named("at")),
         ),
-        _ if e.is_transient() => (5, format!("{e}. Check the network and try again.")),
-        PlayerError::InvalidTarget(_) => (2, format!("{e}.")),
-        _ => (1, format!("{e}.")),
+        _ if e.is_transient() => (5, format!("{report}. Check the network and try again.")),
+        PlayerError::InvalidTarget(_) => (2, format!("{report}.")),
+        _ => (1, format!("{report}.")),
     };
     Fail {
         status,

@@ -67,7 +67,7 @@ pub use auth::authorization_code::AuthorizationRequest;
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, RetryPolicy, parse_retry_after};
 pub use error::{Error, ErrorBody, Result, redact};
-pub use models::{Access, Comment, Me, Page, Playlist, Streams, Timestamp, Track, User};
+pub use models::{Access, Comment, Me, Page, Playlist, Sharing, Streams, Timestamp, Track, User};
 pub use pagination::Items;
 pub use secret::Secret;
 pub use store::{FileStore, MemoryStore, TokenStore};

@@ -63,10 +63,10 @@ impl Converter {
                 FixedSync::Input,
             )
             .map_err(|e| {
-                PlayerError::Output(format!(
-                    "cannot resample {} Hz to {} Hz: {e}",
-                    from.rate, to.rate
-                ))
+                PlayerError::output_from(
+                    format!("cannot resample {} Hz to {} Hz", from.rate, to.rate),
+                    e,
+                )
             })?;
             Some(r)
         } else {
@@ -104,9 +104,9 @@ impl Converter {
         let start = self.out.len();
         self.out.resize(start + max_out * ch, 0.0);
         let adapter_in = InterleavedSlice::new(input, ch, need)
-            .map_err(|e| PlayerError::Output(e.to_string()))?;
+            .map_err(|e| PlayerError::output_from("resampler input", e))?;
         let mut adapter_out = InterleavedSlice::new_mut(&mut self.out[start..], ch, max_out)
-            .map_err(|e| PlayerError::Output(e.to_string()))?;
+            .map_err(|e| PlayerError::output_from("resampler output", e))?;
         let indexing = partial.map(|p| Indexing {
             input_offset: 0,
             output_offset: 0,
@@ -115,7 +115,7 @@ impl Converter {
         });
         let (used, made) = r
             .process_into_buffer(&adapter_in, &mut adapter_out, indexing.as_ref())
-            .map_err(|e| PlayerError::Output(format!("resampling failed: {e}")))?;
+            .map_err(|e| PlayerError::output_from("resampling failed", e))?;
         self.out.truncate(start + made * ch);
         let used = used.min(frames);
         self.pending.drain(..used * ch);

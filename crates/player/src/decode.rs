@@ -68,16 +68,16 @@ fn probe() -> &'static Probe {
 /// ends; the engine thread lives on). Builds with `panic = "abort"` rely on the probe above.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, PlayerError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|_| PlayerError::Decode("the decoder failed on malformed data".into()))
+        .map_err(|_| PlayerError::decode("the decoder failed on malformed data"))
 }
 
 fn format_of(params: &AudioCodecParameters) -> Result<Format, PlayerError> {
     let rate = params
         .sample_rate
-        .ok_or_else(|| PlayerError::Decode("unknown sample rate".into()))?;
+        .ok_or_else(|| PlayerError::decode("unknown sample rate"))?;
     let channels = params.channels.as_ref().map_or(0, |c| c.count()) as u16;
     if channels == 0 || rate == 0 {
-        return Err(PlayerError::Decode("unknown channel layout".into()));
+        return Err(PlayerError::decode("unknown channel layout"));
     }
     Ok(Format { rate, channels })
 }
@@ -97,7 +97,7 @@ impl Decoder {
         while got < head.len() {
             let n = reader
                 .read(&mut head[got..])
-                .map_err(|e| PlayerError::Decode(e.to_string()))?;
+                .map_err(|e| PlayerError::decode_from("cannot read the stream", e))?;
             if n == 0 {
                 break;
             }
@@ -105,11 +105,12 @@ impl Decoder {
         }
         head.truncate(got);
         if got == 0 {
-            return Err(PlayerError::Decode("the stream is empty".into()));
+            return Err(PlayerError::decode("the stream is empty"));
         }
         let input: Input = Cursor::new(head.clone()).chain(reader);
         if fmp4::sniff(&head) {
-            let demux = Fmp4Demuxer::new(input).map_err(|e| PlayerError::Decode(e.to_string()))?;
+            let demux = Fmp4Demuxer::new(input)
+                .map_err(|e| PlayerError::decode_from("bad fMP4 init segment", e))?;
             let params = demux.init.params.clone();
             let skip = demux.init.priming;
             let end = demux.init.length.map(|l| l + skip);
@@ -146,13 +147,13 @@ impl Decoder {
         .map_err(PlayerError::Unsupported)?;
         let track = reader
             .default_track(TrackType::Audio)
-            .ok_or_else(|| PlayerError::Decode("no audio track".into()))?;
+            .ok_or_else(|| PlayerError::decode("no audio track"))?;
         let track_id = track.id;
         let params = track
             .codec_params
             .as_ref()
             .and_then(|p| p.audio())
-            .ok_or_else(|| PlayerError::Decode("no audio codec parameters".into()))?
+            .ok_or_else(|| PlayerError::decode("no audio codec parameters"))?
             .clone();
         Ok(Self {
             dec: make_decoder(&params)?,
@@ -203,9 +204,10 @@ impl Decoder {
         loop {
             return match &mut self.demux {
                 Demux::Fmp4(d) => match d.next_packet() {
-                    Ok(Some((ts, data))) => {
-                        self.packet_ts = Some(ts);
-                        let packet = Packet::new(0, (ts as i64).into(), 1024u64.into(), data.to_vec());
+                    Ok(Some(p)) => {
+                        self.packet_ts = Some(p.ts);
+                        let ts = i64::try_from(p.ts).unwrap_or(i64::MAX);
+                        let packet = Packet::new(0, ts.into(), p.duration.into(), p.data.to_vec());
                         if d.inits != self.inits {
                             // A new init segment (a discontinuity): its own decoder.
                             self.inits = d.inits;
@@ -221,11 +223,12 @@ impl Decoder {
                         self.skipped_packets += 1;
                         match d.resync() {
                             Ok(true) => continue,
-                            Ok(false) => Err(PlayerError::Decode(format!(
-                                "the stream is damaged and ends there: {e}"
-                            ))),
+                            Ok(false) => Err(PlayerError::decode_from(
+                                "the stream is damaged and ends there",
+                                e,
+                            )),
                             Err(e2) if e2.kind() == std::io::ErrorKind::InvalidData => {
-                                Err(PlayerError::Decode(format!("the stream is damaged: {e}")))
+                                Err(PlayerError::decode_from("the stream is damaged", e))
                             }
                             Err(_) => Ok(None),
                         }
@@ -245,14 +248,14 @@ impl Decoder {
                         // A new logical stream: its track, and a decoder for it.
                         let track = reader
                             .default_track(TrackType::Audio)
-                            .ok_or_else(|| PlayerError::Decode("no audio track after a reset".into()))?;
+                            .ok_or_else(|| PlayerError::decode("no audio track after a reset"))?;
                         *track_id = track.id;
                         let params = track
                             .codec_params
                             .as_ref()
                             .and_then(|p| p.audio())
                             .cloned()
-                            .ok_or_else(|| PlayerError::Decode("no codec parameters after a reset".into()))?;
+                            .ok_or_else(|| PlayerError::decode("no codec parameters after a reset"))?;
                         self.rebuild(&params)?;
                         continue;
                     }
@@ -263,7 +266,7 @@ impl Decoder {
                         }
                         continue;
                     }
-                    Err(e) => Err(PlayerError::Decode(e.to_string())),
+                    Err(e) => Err(PlayerError::decode_from("cannot read the container", e)),
                 },
             };
         }
@@ -274,7 +277,7 @@ impl Decoder {
     fn rebuild(&mut self, params: &AudioCodecParameters) -> Result<(), PlayerError> {
         let format = format_of(params)?;
         if format != self.format {
-            return Err(PlayerError::Decode(format!(
+            return Err(PlayerError::decode(format!(
                 "the stream changed format mid-way ({} Hz × {} → {} Hz × {})",
                 self.format.rate, self.format.channels, format.rate, format.channels
             )));
@@ -299,7 +302,7 @@ impl Decoder {
                     }
                     continue;
                 }
-                Err(e) => return Err(PlayerError::Decode(e.to_string())),
+                Err(e) => return Err(PlayerError::decode_from("the decoder failed", e)),
             };
             self.buf.clear();
             decoded.copy_to_vec_interleaved::<f32>(&mut self.buf);
@@ -409,7 +412,7 @@ mod tests {
         let (init, frags) = stream(1);
         let hurt = [init, frags[0].clone(), damaged()].concat();
         let r = decode_all(&hurt, Some("mp4"), |_| {});
-        assert!(matches!(r, Err(PlayerError::Decode(_))), "{r:?}");
+        assert!(matches!(r, Err(PlayerError::Decode { .. })), "{r:?}");
     }
 
     #[test]

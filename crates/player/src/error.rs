@@ -46,9 +46,16 @@ pub enum PlayerError {
         /// What was wrong.
         message: String,
     },
-    /// The audio could not be decoded at all (unsupported codec, no audio track).
-    #[error("cannot decode the stream: {0}")]
-    Decode(String),
+    /// The audio could not be decoded (damaged beyond resynchronising, no audio track, a format
+    /// change mid-way).
+    #[error("cannot decode the stream: {what}")]
+    Decode {
+        /// What went wrong.
+        what: String,
+        /// The demuxer's or decoder's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The stream yielded no audio for [`crate::PlayerOptions::watchdog`].
     #[error("no audio for {secs} s: the stream stalled")]
     Stalled {
@@ -56,8 +63,14 @@ pub enum PlayerError {
         secs: u64,
     },
     /// The audio output failed.
-    #[error("audio output: {0}")]
-    Output(String),
+    #[error("audio output: {what}")]
+    Output {
+        /// What went wrong.
+        what: String,
+        /// The audio system's or resampler's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The thing to play is not a track, playlist, URN, id or media URL.
     #[error("not something to play: {0}")]
     InvalidTarget(String),
@@ -87,7 +100,65 @@ pub enum PlayerError {
     InvalidVolume(f32),
 }
 
+/// The error underneath a [`PlayerError::Decode`] or [`PlayerError::Output`] (symphonia's,
+/// cpal's, the resampler's, an I/O error), for [`std::error::Error::source`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 impl PlayerError {
+    /// [`PlayerError::Decode`] without an underlying error.
+    pub(crate) fn decode(what: impl Into<String>) -> Self {
+        PlayerError::Decode {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// [`PlayerError::Decode`] caused by `source`.
+    pub(crate) fn decode_from(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        PlayerError::Decode {
+            what: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// [`PlayerError::Output`] without an underlying error.
+    pub(crate) fn output(what: impl Into<String>) -> Self {
+        PlayerError::Output {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// [`PlayerError::Output`] caused by `source`.
+    pub(crate) fn output_from(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        PlayerError::Output {
+            what: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The message with every underlying cause after it (`a: b: c`), for a log line or an
+    /// event that carries only text.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            cause = c.source();
+        }
+        out
+    }
+
     /// Whether the failure may pass (the network, the service's 5xx and 429, a stalled
     /// stream): trying again later can succeed. A supervisor retries these with a back-off
     /// and gives up on the rest.
@@ -132,9 +203,9 @@ impl PlayerError {
             PlayerError::Http { .. } => "http",
             PlayerError::Network { .. } => "network",
             PlayerError::Playlist { .. } => "playlist",
-            PlayerError::Decode(_) => "decode",
+            PlayerError::Decode { .. } => "decode",
             PlayerError::Stalled { .. } => "stalled",
-            PlayerError::Output(_) => "output",
+            PlayerError::Output { .. } => "output",
             PlayerError::InvalidTarget(_) => "invalid_target",
             PlayerError::InvalidVolume(_) => "invalid_volume",
             PlayerError::Setup { .. } => "setup",
@@ -175,5 +246,27 @@ mod tests {
             Some("no such directory")
         );
         assert!(!sink.is_transient());
+    }
+
+    #[test]
+    fn decode_and_output_errors_keep_their_cause_and_report_it() {
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, "trun past its box");
+        let e = PlayerError::decode_from("the stream is damaged", io);
+        assert_eq!(
+            e.to_string(),
+            "cannot decode the stream: the stream is damaged"
+        );
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("trun past its box")
+        );
+        assert_eq!(
+            e.report(),
+            "cannot decode the stream: the stream is damaged: trun past its box"
+        );
+        assert_eq!(e.code(), "decode");
+        let o = PlayerError::output("the sink is busy");
+        assert!(o.source().is_none());
+        assert_eq!(o.report(), o.to_string());
     }
 }

@@ -63,7 +63,7 @@ mod player;
 mod queue;
 
 pub use engine::PlayerState;
-pub use error::PlayerError;
+pub use error::{Cause, PlayerError};
 pub use events::{PlayerEvent, StatsSnapshot};
 pub use loudness::{Loudness, LoudnessMode};
 pub use options::{PlayerOptions, Prefer};

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use scplay_core::{Access, Client, PlaylistUrn, Track, TrackUrn};
+use scplay_core::{Access, Client, PlaylistUrn, Sharing, Track, TrackUrn};
 use url::Url;
 
 use crate::hls::MediaPlaylist;
@@ -83,7 +83,7 @@ pub struct TrackInfo {
 impl TrackInfo {
     /// Attribution of an API track.
     pub fn from_track(t: &Track) -> Self {
-        let private = t.sharing.as_deref() == Some("private");
+        let private = t.sharing == Some(Sharing::Private);
         let profile = t.user.as_ref().and_then(|u| u.permalink_url.clone());
         Self {
             urn: t.track_urn().map(|u| u.to_string()),

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::http::Req;
-use crate::models::{Access, PlaylistKind};
+use crate::models::{Access, PlaylistKind, Sharing};
 use crate::{PlaylistUrn, TrackUrn};
 
 /// Sort order of a user's tracks (by upload date).
@@ -71,8 +71,7 @@ pub struct TrackFields {
     pub genre: Option<String>,
     /// Space-separated; quote multi-word tags (`"deep house"`).
     pub tag_list: Option<String>,
-    /// `public` or `private`.
-    pub sharing: Option<String>,
+    pub sharing: Option<Sharing>,
     /// e.g. `all-rights-reserved`, `cc-by`.
     pub license: Option<String>,
     pub label_name: Option<String>,
@@ -100,7 +99,7 @@ impl TrackFields {
         s("description", &self.description);
         s("genre", &self.genre);
         s("tag_list", &self.tag_list);
-        s("sharing", &self.sharing);
+        s("sharing", &self.sharing.as_ref().map(|x| x.to_string()));
         s("license", &self.license);
         s("label_name", &self.label_name);
         s("isrc", &self.isrc);
@@ -152,8 +151,7 @@ impl TrackFields {
 pub struct PlaylistDraft {
     pub title: Option<String>,
     pub description: Option<String>,
-    /// `public` or `private`.
-    pub sharing: Option<String>,
+    pub sharing: Option<Sharing>,
     pub kind: Option<PlaylistKind>,
     pub genre: Option<String>,
     pub tag_list: Option<String>,
@@ -171,9 +169,9 @@ impl PlaylistDraft {
         };
         s("title", &self.title);
         s("description", &self.description);
-        s("sharing", &self.sharing);
         s("genre", &self.genre);
         s("tag_list", &self.tag_list);
+        s("sharing", &self.sharing.as_ref().map(|x| x.to_string()));
         if let Some(k) = self.kind {
             m.insert(
                 "set_type".into(),

@@ -13,7 +13,7 @@ mod time;
 mod track;
 mod user;
 
-pub use access::Access;
+pub use access::{Access, Sharing};
 pub use activity::{Activities, Activity};
 pub use comment::{Comment, CommentUser};
 pub use page::Page;

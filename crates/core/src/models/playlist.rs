@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{Timestamp, Track, User, lenient_time};
+use super::{Sharing, Timestamp, Track, User, lenient_time};
 
 /// `album` or `playlist` (`set_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ pub struct Playlist {
     pub genre: Option<String>,
     pub tag_list: Option<String>,
     pub tags: Option<String>,
-    pub sharing: Option<String>,
+    pub sharing: Option<Sharing>,
     pub playlist_type: Option<String>,
     #[serde(rename = "type")]
     pub set_type: Option<String>,

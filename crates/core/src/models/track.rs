@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{Access, Timestamp, User, lenient_time};
+use super::{Access, Sharing, Timestamp, User, lenient_time};
 
 /// A track (the spec's `Track`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,8 +28,7 @@ pub struct Track {
     pub duration: Option<u64>,
     #[serde(deserialize_with = "lenient_time")]
     pub created_at: Option<Timestamp>,
-    /// `public` or `private`.
-    pub sharing: Option<String>,
+    pub sharing: Option<Sharing>,
     pub access: Option<Access>,
     pub streamable: Option<bool>,
     pub downloadable: Option<bool>,

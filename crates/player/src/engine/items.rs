@@ -61,7 +61,7 @@ impl Engine {
         if announce {
             self.emit(PlayerEvent::Error {
                 code: e.code(),
-                message: e.to_string(),
+                message: e.report(),
             });
         }
         self.shared.item_finished();
@@ -164,7 +164,7 @@ impl Engine {
         if announce {
             self.emit(PlayerEvent::Error {
                 code: e.code(),
-                message: e.to_string(),
+                message: e.report(),
             });
         }
         self.shared.set_error(e);

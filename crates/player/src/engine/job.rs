@@ -276,7 +276,7 @@ impl Runner {
         let (id, ctl, report) = (self.id, self.ctl.clone(), self.report.clone());
         let run = std::panic::AssertUnwindSafe(move || self.run(what, at, delay));
         if std::panic::catch_unwind(run).is_err() && !ctl.is_cancelled() {
-            let e = PlayerError::Decode("the player failed on this item (a bug)".into());
+            let e = PlayerError::decode("the player failed on this item (a bug)");
             let _ = report.0.send(JobMsg {
                 id,
                 event: JobEvent::Failed(e),

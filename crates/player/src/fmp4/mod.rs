@@ -159,8 +159,42 @@ pub struct InitInfo {
     /// Samples to play after the priming, when the edit list says (its `segment_duration`):
     /// what follows is encoder padding.
     pub length: Option<u64>,
-    default_sample_size: u32,
+    /// Samples per second of the decoded audio (the sample entry's rate; 0 when unknown).
+    pub rate: u32,
+    /// Units per second of the track's decode times and durations (`mdhd`; 0 when unknown,
+    /// then taken to be the sample rate).
+    pub timescale: u32,
+    /// Sample defaults of the movie (`trex`).
+    defaults: SampleDefaults,
 }
+
+/// A fragment's per-sample defaults (`trex`, overridden by `tfhd`); 0 when not given.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct SampleDefaults {
+    size: u32,
+    duration: u32,
+}
+
+/// One sample of a fragment's table: its size in bytes and its duration in timescale units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sample {
+    size: u32,
+    duration: u32,
+}
+
+/// One AAC packet out of the demuxer.
+#[derive(Debug, PartialEq)]
+pub struct Fmp4Packet<'a> {
+    /// Decode time, in samples of the decoded audio.
+    pub ts: u64,
+    /// Duration, in samples of the decoded audio.
+    pub duration: u64,
+    /// The AAC access unit.
+    pub data: &'a [u8],
+}
+
+/// AAC-LC's frame: what a sample lasts when neither `trun`, `tfhd` nor `trex` says.
+const AAC_FRAME: u32 = 1024;
 
 fn parse_moov(b: &[u8]) -> io::Result<InitInfo> {
     let bad = |m: &str| {
@@ -198,38 +232,53 @@ fn parse_moov(b: &[u8]) -> io::Result<InitInfo> {
     if let Some(p) = Position::from_count(u32::from(channels.max(1))) {
         params.with_channels(Channels::Positioned(p));
     }
-    let default_sample_size = child(b, 0, b.len(), &[b"mvex", b"trex"])
-        .and_then(|(s, _)| be32(b, s + 16))
+    // trex: version/flags(4) + track(4) + description index(4) + duration(4) + size(4).
+    let defaults = child(b, 0, b.len(), &[b"mvex", b"trex"])
+        .map(|(s, _)| SampleDefaults {
+            duration: be32(b, s + 12).unwrap_or(0),
+            size: be32(b, s + 16).unwrap_or(0),
+        })
+        .unwrap_or_default();
+    // mdhd: version/flags(4), then times of 4 or 8 bytes (version 1) before the timescale.
+    let timescale = child(b, trak_s, trak_e, &[b"mdia", b"mdhd"])
+        .and_then(|(s, _)| be32(b, if b.get(s) == Some(&1) { s + 20 } else { s + 12 }))
         .unwrap_or(0);
     Ok(InitInfo {
         params,
         priming: parse_priming(b, 0, b.len()),
         length: edit_length(b, rate),
-        default_sample_size,
+        rate,
+        timescale,
+        defaults,
     })
 }
 
-/// Sample sizes of one `moof`, and its base media decode time (`tfdt`) when it has one.
-fn parse_moof(b: &[u8], default_size: u32) -> (Vec<u32>, Option<u64>) {
-    let mut sizes = Vec::new();
+/// The sample table of one `moof`, and its base media decode time (`tfdt`) when it has one.
+fn parse_moof(b: &[u8], movie: SampleDefaults) -> (Vec<Sample>, Option<u64>) {
+    let mut samples = Vec::new();
     let mut decode_time = None;
     for (t, s, e) in children(b, 0, b.len()) {
         if &t != b"traf" {
             continue;
         }
-        let mut size_default = default_size;
+        let mut defaults = movie;
         for (ct, cs, ce) in children(b, s, e) {
             match &ct {
                 b"tfhd" => {
+                    // version/flags(4) + track(4), then the optional fields in flag order.
                     let flags = be32(b, cs).unwrap_or(0) & 0xFF_FFFF;
                     let mut at = cs + 8;
-                    for (bit, width) in [(0x1, 8), (0x2, 4), (0x8, 4)] {
+                    for (bit, width) in [(0x1, 8), (0x2, 4)] {
                         if flags & bit != 0 {
                             at += width;
                         }
                     }
+                    if flags & 0x8 != 0 {
+                        defaults.duration = be32(b, at).unwrap_or(defaults.duration);
+                        at += 4;
+                    }
                     if flags & 0x10 != 0 {
-                        size_default = be32(b, at).unwrap_or(size_default);
+                        defaults.size = be32(b, at).unwrap_or(defaults.size);
                     }
                 }
                 b"tfdt" => {
@@ -239,18 +288,19 @@ fn parse_moof(b: &[u8], default_size: u32) -> (Vec<u32>, Option<u64>) {
                         be32(b, cs + 4).map(u64::from)
                     };
                 }
-                b"trun" => parse_trun(b, cs, ce, size_default, &mut sizes),
+                b"trun" => parse_trun(b, cs, ce, defaults, &mut samples),
                 _ => {}
             }
         }
     }
-    (sizes, decode_time)
+    (samples, decode_time)
 }
 
-/// Appends the sample sizes of one `trun` (payload `b[s..e]`) to `sizes`. The count is what
+/// Appends the samples of one `trun` (payload `b[s..e]`) to `samples`. The count is what
 /// the box says, capped by what its payload can hold and by [`MAX_FRAGMENT_SAMPLES`] for the
-/// whole fragment; samples of size 0 are left out (they carry nothing to decode).
-fn parse_trun(b: &[u8], s: usize, e: usize, size_default: u32, sizes: &mut Vec<u32>) {
+/// whole fragment. A duration comes from the sample, else the fragment's or movie's default,
+/// else an AAC frame.
+fn parse_trun(b: &[u8], s: usize, e: usize, defaults: SampleDefaults, samples: &mut Vec<Sample>) {
     let flags = be32(b, s).unwrap_or(0) & 0xFF_FFFF;
     let count = be32(b, s + 4).unwrap_or(0) as usize;
     let mut at = s + 8;
@@ -265,24 +315,28 @@ fn parse_trun(b: &[u8], s: usize, e: usize, size_default: u32, sizes: &mut Vec<u
         .filter(|f| flags & **f != 0)
         .count()
         * 4;
-    let room = MAX_FRAGMENT_SAMPLES.saturating_sub(sizes.len());
+    let room = MAX_FRAGMENT_SAMPLES.saturating_sub(samples.len());
     let fits = match per {
         0 => room, // sizes from the defaults: nothing per sample in the box
         per => e.saturating_sub(at) / per,
     };
+    let default_duration = match defaults.duration {
+        0 => AAC_FRAME,
+        d => d,
+    };
     for i in 0..count.min(fits).min(room) {
         let mut field = at + i * per;
+        let mut duration = default_duration;
         if flags & 0x100 != 0 {
-            field += 4; // duration
+            duration = be32(b, field).unwrap_or(duration);
+            field += 4;
         }
         let size = if flags & 0x200 != 0 {
             be32(b, field).unwrap_or(0)
         } else {
-            size_default
+            defaults.size
         };
-        if size > 0 {
-            sizes.push(size);
-        }
+        samples.push(Sample { size, duration });
     }
 }
 
@@ -310,13 +364,13 @@ pub struct Fmp4Demuxer<R> {
     inner: Input<R>,
     /// The codec configuration (from the first `moov`).
     pub init: InitInfo,
-    sizes: Vec<u32>,
+    samples: Vec<Sample>,
     mdat: Vec<u8>,
-    /// Next packet: index into `sizes` and offset into `mdat`.
+    /// Next packet: index into `samples` and offset into `mdat`.
     next: (usize, usize),
     /// Packets dropped because their fragment's tables did not fit its data.
     pub dropped: u64,
-    /// Decode timestamp of the next packet, in samples.
+    /// Decode time of the next packet, in the track's timescale.
     pub ts: u64,
     /// Init segments read so far (a new one mid-stream means a new decoder configuration).
     pub inits: u64,
@@ -402,7 +456,7 @@ impl<R: Read> Fmp4Demuxer<R> {
                 return Ok(Self {
                     inner,
                     init,
-                    sizes: Vec::new(),
+                    samples: Vec::new(),
                     mdat: Vec::new(),
                     next: (0, 0),
                     dropped: 0,
@@ -418,7 +472,7 @@ impl<R: Read> Fmp4Demuxer<R> {
     /// next segment (`styp`) or fragment (`moof`) header whose size is plausible, at most
     /// `MAX_MDAT` bytes on. `false` when the stream ended first.
     pub fn resync(&mut self) -> io::Result<bool> {
-        self.sizes.clear();
+        self.samples.clear();
         self.mdat.clear();
         self.next = (0, 0);
         let mut window = [0u8; 8];
@@ -451,27 +505,43 @@ impl<R: Read> Fmp4Demuxer<R> {
         ))
     }
 
-    /// The next packet's decode time (in samples) and bytes, or `None` at the end of the
-    /// stream.
-    pub fn next_packet(&mut self) -> io::Result<Option<(u64, &[u8])>> {
+    /// Track timescale units as samples of the decoded audio (saturating).
+    fn to_samples(&self, t: u64) -> u64 {
+        let (rate, scale) = (self.init.rate, self.init.timescale);
+        if rate == 0 || scale == 0 || rate == scale {
+            return t;
+        }
+        u64::try_from(u128::from(t) * u128::from(rate) / u128::from(scale)).unwrap_or(u64::MAX)
+    }
+
+    /// The next packet, or `None` at the end of the stream.
+    pub fn next_packet(&mut self) -> io::Result<Option<Fmp4Packet<'_>>> {
         loop {
             let (i, off) = self.next;
-            if i < self.sizes.len() && !self.mdat.is_empty() {
-                let end = usize::try_from(self.sizes[i])
+            if i < self.samples.len() && !self.mdat.is_empty() {
+                let Sample { size, duration } = self.samples[i];
+                let end = usize::try_from(size)
                     .ok()
                     .and_then(|size| off.checked_add(size))
                     .filter(|end| *end <= self.mdat.len());
                 let Some(end) = end else {
                     // Sizes beyond the data: drop (and count) the rest of this fragment.
-                    self.dropped += (self.sizes.len() - i) as u64;
-                    self.sizes.clear();
+                    self.dropped += (self.samples.len() - i) as u64;
+                    self.samples.clear();
                     continue;
                 };
                 self.next = (i + 1, end);
                 let ts = self.ts;
                 // A `tfdt` near the top of the range saturates instead of wrapping.
-                self.ts = self.ts.saturating_add(1024);
-                return Ok(Some((ts, &self.mdat[off..end])));
+                self.ts = self.ts.saturating_add(u64::from(duration));
+                if size == 0 {
+                    continue; // nothing to decode; its time has passed
+                }
+                return Ok(Some(Fmp4Packet {
+                    ts: self.to_samples(ts),
+                    duration: self.to_samples(u64::from(duration)),
+                    data: &self.mdat[off..end],
+                }));
             }
             let mut buf = std::mem::take(&mut self.mdat);
             let Some((t, len)) = read_header(&mut self.inner)? else {
@@ -480,8 +550,8 @@ impl<R: Read> Fmp4Demuxer<R> {
             match &t {
                 b"moof" => {
                     read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
-                    let (sizes, decode_time) = parse_moof(&buf, self.init.default_sample_size);
-                    self.sizes = sizes;
+                    let (samples, decode_time) = parse_moof(&buf, self.init.defaults);
+                    self.samples = samples;
                     if let Some(t) = decode_time {
                         self.ts = t;
                     }

@@ -31,7 +31,7 @@ fn drain(bytes: Vec<u8>, limit: usize) -> io::Result<usize> {
     let mut total = 0;
     for _ in 0..limit {
         match d.next_packet()? {
-            Some((_, p)) => total += p.len(),
+            Some(p) => total += p.data.len(),
             None => return Ok(total),
         }
     }
@@ -72,13 +72,17 @@ fn trun_counts_are_capped_by_the_box_and_the_fragment() {
         traf.extend_from_slice(&trun);
     }
     let moof = boxed(b"traf", &traf);
-    let (sizes, _) = parse_moof(&moof, 0);
-    assert_eq!(sizes.len(), MAX_FRAGMENT_SAMPLES);
+    let (samples, _) = parse_moof(&moof, SampleDefaults::default());
+    assert_eq!(samples.len(), MAX_FRAGMENT_SAMPLES);
     // With per-sample sizes, a trun yields only what its payload holds.
     let mut trun = 0x200u32.to_be_bytes().to_vec();
     trun.extend_from_slice(&65_535u32.to_be_bytes());
     trun.extend_from_slice(&[0, 0, 0, 9, 0, 0, 0, 7]);
-    let (sizes, _) = parse_moof(&boxed(b"traf", &boxed(b"trun", &trun)), 0);
+    let (samples, _) = parse_moof(
+        &boxed(b"traf", &boxed(b"trun", &trun)),
+        SampleDefaults::default(),
+    );
+    let sizes: Vec<u32> = samples.iter().map(|s| s.size).collect();
     assert_eq!(sizes, [9, 7]);
 }
 
@@ -96,12 +100,105 @@ fn a_decode_time_at_the_top_of_the_range_saturates() {
     stream.extend_from_slice(&boxed(b"mdat", &[1, 2, 3, 4, 5, 6]));
     let mut d = Fmp4Demuxer::new(io::Cursor::new(stream)).expect("init");
     let mut last = 0;
-    while let Some((ts, p)) = d.next_packet().expect("packets") {
-        assert_eq!(p.len(), 2);
-        assert!(ts >= last);
-        last = ts;
+    while let Some(p) = d.next_packet().expect("packets") {
+        assert_eq!(p.data.len(), 2);
+        assert!(p.ts >= last);
+        last = p.ts;
     }
     assert_eq!(d.ts, u64::MAX);
+}
+
+/// A fragment of three 2-byte samples: `tfhd_duration` as the fragment's default sample
+/// duration (flag 0x8) when given, `durations` per sample (flag 0x100) when given.
+fn fragment(tfhd_duration: Option<u32>, durations: Option<[u32; 3]>) -> Vec<u8> {
+    let mut tfhd = match tfhd_duration {
+        Some(_) => 0x8u32,
+        None => 0,
+    }
+    .to_be_bytes()
+    .to_vec();
+    tfhd.extend_from_slice(&1u32.to_be_bytes());
+    if let Some(d) = tfhd_duration {
+        tfhd.extend_from_slice(&d.to_be_bytes());
+    }
+    let flags = 0x200 | if durations.is_some() { 0x100 } else { 0 };
+    let mut trun = (flags as u32).to_be_bytes().to_vec();
+    trun.extend_from_slice(&3u32.to_be_bytes());
+    for i in 0..3 {
+        if let Some(d) = durations {
+            trun.extend_from_slice(&d[i].to_be_bytes());
+        }
+        trun.extend_from_slice(&2u32.to_be_bytes());
+    }
+    let mut tfdt = vec![0, 0, 0, 0];
+    tfdt.extend_from_slice(&4096u32.to_be_bytes());
+    let mut traf = boxed(b"tfhd", &tfhd);
+    traf.extend_from_slice(&boxed(b"tfdt", &tfdt));
+    traf.extend_from_slice(&boxed(b"trun", &trun));
+    let mut out = boxed(b"moof", &boxed(b"traf", &traf));
+    out.extend_from_slice(&boxed(b"mdat", &[0; 6]));
+    out
+}
+
+/// The decode times and durations of every packet of `stream`.
+fn times(stream: Vec<u8>) -> Vec<(u64, u64)> {
+    let mut d = Fmp4Demuxer::new(io::Cursor::new(stream)).expect("init");
+    let mut out = Vec::new();
+    while let Some(p) = d.next_packet().expect("packets") {
+        out.push((p.ts, p.duration));
+    }
+    out
+}
+
+#[test]
+fn packet_times_follow_the_sample_durations_the_fragment_gives() {
+    let with = |f: Vec<u8>| {
+        let mut s = real_init();
+        s.extend_from_slice(&f);
+        times(s)
+    };
+    // Per-sample durations (HE-AAC's 2048, or uneven ones) win over every default.
+    assert_eq!(
+        with(fragment(Some(960), Some([2048, 2048, 1000]))),
+        [(4096, 2048), (6144, 2048), (8192, 1000)]
+    );
+    // The fragment's default duration.
+    assert_eq!(
+        with(fragment(Some(960), None)),
+        [(4096, 960), (5056, 960), (6016, 960)]
+    );
+    // Neither: the movie's (`trex`), else an AAC frame.
+    let init = Fmp4Demuxer::new(io::Cursor::new(real_init())).expect("init").init;
+    let frame = match init.defaults.duration {
+        0 => 1024,
+        d => u64::from(d),
+    };
+    assert_eq!(
+        with(fragment(None, None)),
+        [(4096, frame), (4096 + frame, frame), (4096 + 2 * frame, frame)]
+    );
+}
+
+#[test]
+fn times_in_a_timescale_other_than_the_sample_rate_are_converted_to_samples() {
+    let mut stream = real_init();
+    let init = Fmp4Demuxer::new(io::Cursor::new(stream.clone())).expect("init").init;
+    assert!(init.rate > 0, "the fixture's rate");
+    // Rewrite the fixture's mdhd timescale to 90 kHz (video's clock, used by some packagers).
+    let at = stream.windows(4).position(|w| w == b"mdhd").expect("mdhd") + 4;
+    let field = if stream[at] == 1 { at + 20 } else { at + 12 };
+    stream[field..field + 4].copy_from_slice(&90_000u32.to_be_bytes());
+    stream.extend_from_slice(&fragment(None, Some([1920, 1920, 1920])));
+    let rate = u64::from(init.rate);
+    let s = |t: u64| t * rate / 90_000;
+    assert_eq!(
+        times(stream),
+        [
+            (s(4096), s(1920)),
+            (s(4096 + 1920), s(1920)),
+            (s(4096 + 3840), s(1920))
+        ]
+    );
 }
 
 #[test]

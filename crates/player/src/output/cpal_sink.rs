@@ -115,15 +115,16 @@ fn open_device(name: Option<&str>) -> Result<cpal::Device, PlayerError> {
     match name {
         None => host
             .default_output_device()
-            .ok_or_else(|| PlayerError::Output("no default audio output device".into())),
+            .ok_or_else(|| PlayerError::output("no default audio output device")),
         Some(n) => {
             let id: cpal::DeviceId = n.parse().map_err(|e| {
-                PlayerError::Output(format!(
-                    "bad device id {n:?} (expected host:device, e.g. alsa:default): {e}"
-                ))
+                PlayerError::output_from(
+                    format!("bad device id {n:?} (expected host:device, e.g. alsa:default)"),
+                    e,
+                )
             })?;
             host.device_by_id(&id)
-                .ok_or_else(|| PlayerError::Output(format!("no audio device {n}")))
+                .ok_or_else(|| PlayerError::output(format!("no audio device {n}")))
         }
     }
 }
@@ -134,7 +135,7 @@ pub(crate) fn negotiate(device: Option<&str>, stream: Format) -> Result<Format, 
     let dev = open_device(device)?;
     let configs: Vec<_> = dev
         .supported_output_configs()
-        .map_err(|e| PlayerError::Output(format!("cannot query the audio device: {e}")))?
+        .map_err(|e| PlayerError::output_from("cannot query the audio device", e))?
         .filter(|c| c.sample_format() == cpal::SampleFormat::F32)
         .collect();
     let fits = |c: &cpal::SupportedStreamConfigRange| {
@@ -151,9 +152,7 @@ pub(crate) fn negotiate(device: Option<&str>, stream: Format) -> Result<Format, 
         .find(|c| c.channels() == stream.channels)
         .or_else(|| configs.iter().find(|c| c.channels() >= 2))
         .or_else(|| configs.first())
-        .ok_or_else(|| {
-            PlayerError::Output("the audio device offers no 32-bit float output".into())
-        })?;
+        .ok_or_else(|| PlayerError::output("the audio device offers no 32-bit float output"))?;
     Ok(Format {
         rate: stream
             .rate
@@ -198,10 +197,13 @@ impl CpalOutput {
         let stream = match built {
             Ok(s) => s,
             Err(e) => {
-                let e = PlayerError::Output(format!(
-                    "cannot open the audio device at {} Hz × {}: {e}",
-                    format.rate, format.channels
-                ));
+                let e = PlayerError::output_from(
+                    format!(
+                        "cannot open the audio device at {} Hz × {}",
+                        format.rate, format.channels
+                    ),
+                    e,
+                );
                 // The callback was dropped with the failed build: its ring end came back.
                 return match reclaim.try_recv() {
                     Ok(c) => Err((e, c)),
@@ -210,7 +212,7 @@ impl CpalOutput {
             }
         };
         if let Err(e) = stream.play() {
-            let e = PlayerError::Output(format!("cannot start the audio device: {e}"));
+            let e = PlayerError::output_from("cannot start the audio device", e);
             let out = Self { stream, reclaim };
             return match out.stop() {
                 Some(c) => Err((e, c)),

@@ -31,7 +31,7 @@ impl WriterBackend {
 }
 
 fn busy() -> PlayerError {
-    PlayerError::Output("the sink is busy".into())
+    PlayerError::output("the sink is busy")
 }
 
 impl Backend for WriterBackend {
