@@ -89,7 +89,18 @@ fn login(e: &Env) {
         .map(|l| l.unwrap())
         .find(|l| l.starts_with("http"))
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // login listens once it takes connections (the browser is sent there next).
+    let addr = e
+        .redirect
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(scplay_testkit::wait_until(
+        std::time::Duration::from_secs(10),
+        || { std::net::TcpStream::connect(&addr).is_ok() }
+    ));
     let back = location_of(&url);
     let _ = raw_get(&back);
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_emulator::{Emulator, catalog};
 
 /// The built example (cargo test builds examples next to the test binaries).
 pub fn play_bin() -> PathBuf {
@@ -65,9 +65,7 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.unwrap()
-}
+pub use scplay_testkit::emulator;
 
 /// Seconds of audio in a WAV file.
 pub fn wav_secs(path: &Path) -> f64 {

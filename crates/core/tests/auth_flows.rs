@@ -51,7 +51,17 @@ async fn authorization_code_with_the_loopback_listener() {
         let req = req.clone();
         tokio::spawn(async move { req.listen(&client, Duration::from_secs(10)).await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The listener is up once it takes connections (the browser is sent there next).
+    let addr = redirect
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    scplay_testkit::eventually("the listener", Duration::from_secs(10), async || {
+        tokio::net::TcpStream::connect(&addr).await.is_ok()
+    })
+    .await;
     let back = browser(&url).await;
     assert!(back.starts_with(&redirect));
     let page = reqwest::get(&back).await.unwrap().text().await.unwrap();

@@ -53,12 +53,8 @@ async fn all_fetch_a_track(clients: &[Client]) {
 }
 
 /// Polls `f` until it holds (at most 10 s).
-async fn eventually(what: &str, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn eventually(what: &str, f: impl AsyncFnMut() -> bool) {
+    scplay_testkit::eventually(what, Duration::from_secs(10), f).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

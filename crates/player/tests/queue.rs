@@ -299,7 +299,17 @@ async fn seeking_into_fetched_segments_needs_no_request_and_keeps_the_preload() 
             track(catalog::TRACK_SET_3),
         ]);
         assert_eq!(changes(&events, 1, Duration::from_secs(10)), [0]);
-        std::thread::sleep(Duration::from_millis(300));
+        // Item 3 is preloaded once item 2 is fetched; then the request log settles.
+        let set3 = catalog::TRACK_SET_3.to_string();
+        assert!(wait_until(Duration::from_secs(10), || {
+            let before = emu2.requests().len();
+            std::thread::sleep(Duration::from_millis(100));
+            let now = emu2.requests();
+            now.len() == before
+                && now
+                    .iter()
+                    .any(|r| r.origin == Origin::Cdn && r.path.contains(&set3))
+        }));
         // Both segments of item 2 are fetched (and item 3 preloaded): seeking back and forth
         // within them asks the network for nothing.
         emu2.clear_requests();

@@ -1,30 +1,13 @@
 //! Helpers for scplay-core's tests against the emulator.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use scplay_core::{Client, ClientBuilder, RetryPolicy, TokenStore};
+use scplay_core::{Client, TokenStore};
 use scplay_emulator::{App, Emulator, EmulatorConfig, catalog};
-
-pub async fn emulator() -> Emulator {
-    emulator_with(EmulatorConfig::default()).await
-}
-
-pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
-    Emulator::start(config).await.unwrap()
-}
-
-/// A free loopback port (bound, then released).
-/// A free port below the ephemeral range (Linux: 32768–60999), so an emulator starting at the
-/// same moment in another test (its origins bind port 0) cannot be handed it first.
-pub fn free_port() -> u16 {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
-    (0..10_000u16)
-        .map(|i| 20_000 + (start - 20_000 + i) % 12_000)
-        .find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        .unwrap()
-}
+pub use scplay_testkit::{
+    app_client, client_builder as builder, emulator, emulator_with, free_port,
+};
 
 /// An emulator whose app's redirect URI is a free loopback port; returns it too.
 pub async fn emulator_with_redirect() -> (Emulator, String) {
@@ -38,25 +21,6 @@ pub async fn emulator_with_redirect() -> (Emulator, String) {
         ..EmulatorConfig::default()
     };
     (emulator_with(config).await, redirect)
-}
-
-pub fn builder(emu: &Emulator) -> ClientBuilder {
-    Client::builder()
-        .client_id(catalog::CLIENT_ID)
-        .client_secret(catalog::CLIENT_SECRET)
-        .redirect_uri(catalog::REDIRECT_URI)
-        .api_base(emu.api_base())
-        .auth_base(emu.auth_base())
-        .web_base(emu.web_base())
-        .retry(RetryPolicy {
-            base_delay: Duration::from_millis(20),
-            ..RetryPolicy::default()
-        })
-}
-
-/// An app-token client.
-pub fn app_client(emu: &Emulator) -> Client {
-    builder(emu).build().unwrap()
 }
 
 pub fn client_with_store(emu: &Emulator, store: Arc<dyn TokenStore>) -> Client {

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,26 +18,7 @@ pub struct RedisServer {
     extra: Vec<String>,
 }
 
-/// A loopback port nobody listens on now.
-pub fn unused_port() -> u16 {
-    // Below the kernel's ephemeral range (32768–60999 by default): a port taken from that
-    // range and released can be handed to any outgoing connection (or another test's port 0)
-    // before the server binds it.
-    use std::hash::{BuildHasher, Hasher};
-    for _ in 0..200 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        let port = 20_000 + (h.finish() % 12_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port below the ephemeral range");
-}
+pub use scplay_testkit::free_port as unused_port;
 
 fn binary() -> &'static str {
     if std::path::Path::new("/usr/bin/redis-server").exists() {

@@ -1,20 +1,14 @@
 //! Shared helpers for the emulator's HTTP tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Client, Response, StatusCode};
-use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_emulator::{Emulator, catalog};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub async fn start() -> Emulator {
-    start_with(EmulatorConfig::default()).await
-}
-
-pub async fn start_with(config: EmulatorConfig) -> Emulator {
-    Emulator::start(config).await.expect("emulator starts")
-}
+pub use scplay_testkit::{emulator as start, emulator_with as start_with};
 
 /// A client that never follows redirects, so tests see every 302.
 pub fn client() -> Client {
@@ -176,54 +170,6 @@ pub async fn download_hls(playlist_url: &str) -> (Vec<u8>, usize) {
 
 /// Decodes a whole stream with symphonia: (sample rate, channels, frames decoded, bad packets).
 pub fn decode(data: Vec<u8>, ext: &str) -> (u32, usize, u64, u64) {
-    use symphonia::core::codecs::audio::AudioDecoderOptions;
-    use symphonia::core::formats::probe::Hint;
-    use symphonia::core::formats::{FormatOptions, TrackType};
-    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions, ReadOnlySource};
-    use symphonia::core::meta::MetadataOptions;
-
-    let src = ReadOnlySource::new(std::io::Cursor::new(data));
-    let mss = MediaSourceStream::new(Box::new(src), MediaSourceStreamOptions::default());
-    let mut hint = Hint::new();
-    hint.with_extension(ext);
-    let mut reader = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .expect("format probes");
-    let track = reader
-        .default_track(TrackType::Audio)
-        .expect("audio track")
-        .clone();
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .expect("audio params")
-        .clone();
-    let mut dec = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .expect("decoder");
-    let rate = params.sample_rate.expect("rate");
-    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
-    let (mut frames, mut bad) = (0u64, 0u64);
-    loop {
-        match reader.next_packet() {
-            Ok(Some(p)) => {
-                if p.track_id != track.id {
-                    continue;
-                }
-                match dec.decode(&p) {
-                    Ok(buf) => frames += buf.frames() as u64,
-                    Err(_) => bad += 1,
-                }
-            }
-            Ok(None) => break,
-            Err(e) => panic!("demux error after {frames} frames: {e}"),
-        }
-    }
-    (rate, channels, frames, bad)
+    let d = scplay_testkit::reference_decode(data, ext);
+    (d.rate, usize::from(d.channels), d.frames(), d.bad_packets)
 }

@@ -1,33 +1,15 @@
 //! Helpers for the player's end-to-end tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 pub mod ffmpeg;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use scplay_core::{Client, RetryPolicy};
-use scplay_emulator::{Emulator, EmulatorConfig, catalog};
+use scplay_core::Client;
+use scplay_emulator::catalog;
 use scplay_player::{Player, PlayerOptions, Sink, fetch, hls, read_wav};
 
-pub async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.unwrap()
-}
-
-pub fn client(emu: &Emulator) -> Client {
-    Client::builder()
-        .client_id(catalog::CLIENT_ID)
-        .client_secret(catalog::CLIENT_SECRET)
-        .api_base(emu.api_base())
-        .auth_base(emu.auth_base())
-        .web_base(emu.web_base())
-        .retry(RetryPolicy {
-            base_delay: Duration::from_millis(20),
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap()
-}
+pub use scplay_testkit::{app_client as client, emulator, wait_event, wait_until};
 
 pub fn temp_wav(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scplay-player-{}", std::process::id()));
@@ -110,47 +92,8 @@ pub async fn download(url: &str) -> (Vec<u8>, u64, &'static str) {
 
 /// The reference: the whole file decoded by symphonia in one go, priming trimmed.
 pub fn reference_decode(data: Vec<u8>, ext: &str, priming: u64) -> (u32, u16, Vec<f32>) {
-    use symphonia::core::codecs::audio::AudioDecoderOptions;
-    use symphonia::core::formats::probe::Hint;
-    use symphonia::core::formats::{FormatOptions, TrackType};
-    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-    use symphonia::core::meta::MetadataOptions;
-    let mss = MediaSourceStream::new(
-        Box::new(std::io::Cursor::new(data)),
-        MediaSourceStreamOptions::default(),
-    );
-    let mut hint = Hint::new();
-    hint.with_extension(ext);
-    let mut reader = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .unwrap();
-    let track = reader.default_track(TrackType::Audio).unwrap().clone();
-    let params = track
-        .codec_params
-        .as_ref()
-        .unwrap()
-        .audio()
-        .unwrap()
-        .clone();
-    let mut dec = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .unwrap();
-    let ch = params.channels.as_ref().unwrap().count();
-    let mut out = Vec::new();
-    let mut buf = Vec::new();
-    while let Ok(Some(p)) = reader.next_packet() {
-        if let Ok(d) = dec.decode(&p) {
-            d.copy_to_vec_interleaved::<f32>(&mut buf);
-            out.extend_from_slice(&buf);
-        }
-    }
-    let skip = (priming as usize * ch).min(out.len());
-    (params.sample_rate.unwrap(), ch as u16, out.split_off(skip))
+    let d = scplay_testkit::reference_decode(data, ext);
+    (d.rate, d.channels, d.without_priming(priming))
 }
 
 /// Signal-to-noise ratio of `got` against `want` over their common length, in dB.
@@ -287,36 +230,4 @@ pub fn set_targets() -> Vec<scplay_player::Target> {
     .into_iter()
     .map(|id| scplay_player::Target::Track(id.into()))
     .collect()
-}
-
-/// Waits (up to `limit`) for an event matching `pred`; when it came.
-pub fn wait_event(
-    events: &std::sync::mpsc::Receiver<scplay_player::PlayerEvent>,
-    limit: Duration,
-    pred: impl Fn(&scplay_player::PlayerEvent) -> bool,
-) -> Option<std::time::Instant> {
-    let end = std::time::Instant::now() + limit;
-    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
-        match events.recv_timeout(left) {
-            Ok(e) if pred(&e) => return Some(std::time::Instant::now()),
-            Ok(_) => {}
-            Err(_) => return None,
-        }
-    }
-    None
-}
-
-/// Waits (up to `limit`, looking every 10 ms) until `cond` holds; whether it did. To show
-/// that something does *not* happen, assert that this returns `false` over a short window.
-pub fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
-    let end = std::time::Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if std::time::Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
