@@ -7,6 +7,7 @@ use std::sync::Arc;
 use scplay_core::{Access, Client, Resource, Track};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
+use url::Url;
 
 use crate::PlayerError;
 use crate::decode::Decoder;
@@ -169,11 +170,14 @@ impl Ctx {
         let (fetch, ext, skip_secs) = match &plan.source {
             Source::Hls { playlist, .. } => {
                 let (k, seg_start) = playlist.locate(at).unwrap_or((0, 0.0));
-                let ext = if playlist.segments.get(k).is_some_and(|s| s.init.is_some()) {
-                    "mp4"
-                } else {
-                    "mp3"
-                };
+                // A direct playlist's container: fMP4 segments come with an init segment.
+                let ext = plan.kind.container().unwrap_or(
+                    if playlist.segments.get(k).is_some_and(|s| s.init.is_some()) {
+                        "mp4"
+                    } else {
+                        "mp3"
+                    },
+                );
                 let job = HlsJob {
                     http: self.http.clone(),
                     playlist: Arc::clone(playlist),
@@ -210,7 +214,9 @@ impl Ctx {
                     refresh: stream.refresh.clone(),
                     policy: self.opts.net(),
                 };
-                (self.rt.spawn(fetch::run_file(job, prod)), "mp3", skip)
+                // A direct file's extension hints its container (the probe reads its bytes).
+                let ext = plan.kind.container().unwrap_or_else(|| file_ext(url));
+                (self.rt.spawn(fetch::run_file(job, prod)), ext, skip)
             }
         };
         Started {
@@ -305,9 +311,20 @@ async fn content_length(
         .ok()
 }
 
+/// The container a direct file URL names by its extension (`mp3` when it names none the
+/// decoder knows): a hint for the probe, which reads the bytes.
+fn file_ext(url: &Url) -> &'static str {
+    let path = url.path().to_ascii_lowercase();
+    ["wav", "m4a", "mp4", "aac", "mp3"]
+        .into_iter()
+        .find(|e| path.ends_with(&format!(".{e}")))
+        .unwrap_or("mp3")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::StreamKind;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_progressive_seek_knows_the_file_length_from_a_head_request() {
@@ -332,5 +349,16 @@ mod tests {
         // A HEAD response has no body: its length is the header's, not 0.
         let len = content_length(&http, &url, std::time::Duration::from_secs(5)).await;
         assert_eq!(len, Some(whole));
+    }
+
+    #[test]
+    fn the_container_hint_comes_from_the_kind_else_from_the_url() {
+        assert_eq!(StreamKind::HlsAac96.container(), Some("mp4"));
+        assert_eq!(StreamKind::PreviewMp3.container(), Some("mp3"));
+        assert_eq!(StreamKind::Direct.container(), None);
+        let url = |s: &str| Url::parse(s).expect("a URL");
+        assert_eq!(file_ext(&url("http://h/a/Take.WAV?sig=1")), "wav");
+        assert_eq!(file_ext(&url("http://h/a/b.m4a")), "m4a");
+        assert_eq!(file_ext(&url("http://h/stream")), "mp3");
     }
 }

@@ -160,6 +160,16 @@ impl StreamKind {
         }
     }
 
+    /// The container its bytes come in, as a file extension (`mp4` for fragmented MP4, `mp3`),
+    /// or `None` for a direct URL, whose container is told by its bytes.
+    pub fn container(self) -> Option<&'static str> {
+        match self {
+            StreamKind::HlsAac160 | StreamKind::HlsAac96 => Some("mp4"),
+            StreamKind::HlsMp3 | StreamKind::ProgressiveMp3 | StreamKind::PreviewMp3 => Some("mp3"),
+            StreamKind::Direct => None,
+        }
+    }
+
     /// Whether it is HLS (a playlist of segments) rather than one file.
     pub fn is_hls(self) -> bool {
         matches!(
