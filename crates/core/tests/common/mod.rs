@@ -1,6 +1,8 @@
 //! Helpers for scplay-core's tests against the emulator.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod logs;
+
 use std::sync::Arc;
 use std::time::Duration;
 
