@@ -375,3 +375,78 @@ fn run_one(cmd: &str, timeout: Duration, run: &Run, shared: &Shared) {
     }
     shared.process().group = 0;
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let hook = Hook::start(&HookArgs {
+            onevent: Some("sleep 5".into()),
+            onevent_timeout: 10.0,
+        })
+        .unwrap();
+        let started = Instant::now();
+        for _ in 0..QUEUE + 10 {
+            hook.event(&PlayerEvent::Paused, Duration::ZERO);
+        }
+        // The first run may already have left the queue: at least 9 had no room.
+        let dropped = hook.shared.dropped.load(Ordering::Acquire);
+        assert!((9..=10).contains(&dropped), "{dropped} dropped");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+        // Events that hooks do not hear take no room.
+        hook.event(&PlayerEvent::Position(1.0), Duration::ZERO);
+        assert_eq!(hook.shared.dropped.load(Ordering::Acquire), dropped);
+        let finishing = Instant::now();
+        hook.finish();
+        assert!(finishing.elapsed() < EXIT_GRACE + Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_stop_names_the_track_and_where_it_was_last_reported() {
+        let hook = Hook::start(&HookArgs {
+            onevent: None,
+            onevent_timeout: 10.0,
+        })
+        .unwrap();
+        let info = TrackInfo {
+            urn: Some("soundcloud:tracks:7".into()),
+            title: Some("A\0B".into()),
+            duration_ms: Some(61_500),
+            ..TrackInfo::default()
+        };
+        let changed = PlayerEvent::TrackChanged {
+            index: 2,
+            info,
+            preview: true,
+        };
+        let env = |run: Run| {
+            run.env
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        let first = env(hook.describe(&changed, 0.0).unwrap());
+        assert_eq!(first["SCPLAY_EVENT"], "track_changed");
+        assert_eq!(first["SCPLAY_TITLE"], "AB");
+        assert_eq!(first["SCPLAY_DURATION"], "61.50");
+        assert_eq!(first["SCPLAY_INDEX"], "2");
+        assert_eq!(first["SCPLAY_PREVIEW"], "1");
+        assert!(!first.contains_key("SCPLAY_LINK"));
+        assert!(
+            hook.describe(&PlayerEvent::Position(12.25), 12.25)
+                .is_none()
+        );
+        let stopped = env(hook.describe(&PlayerEvent::Stopped, 0.0).unwrap());
+        assert_eq!(stopped["SCPLAY_URN"], "soundcloud:tracks:7");
+        assert_eq!(stopped["SCPLAY_POSITION"], "12.25");
+        let ended = env(hook.describe(&PlayerEvent::QueueEnded, 0.0).unwrap());
+        assert!(!ended.contains_key("SCPLAY_URN"));
+    }
+}
