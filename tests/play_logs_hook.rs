@@ -207,8 +207,8 @@ async fn a_hook_that_runs_too_long_is_killed_and_the_next_runs() {
     let emu = emulator().await;
     let out = dir("timeout").join("events");
     let _ = std::fs::remove_file(&out);
-    let hook =
-        r#"echo "$SCPLAY_EVENT" >> "$HOOK_OUT"; [ "$SCPLAY_EVENT" != track_changed ] || sleep 30"#;
+    let hook = r#"echo "$SCPLAY_EVENT" >> "$HOOK_OUT"; echo "hook-said-$SCPLAY_EVENT"
+        [ "$SCPLAY_EVENT" != track_changed ] || sleep 30"#;
     let track = catalog::TRACK_DEMO_1.to_string();
     let started = Instant::now();
     let o = tokio::task::block_in_place(|| {
@@ -249,4 +249,11 @@ async fn a_hook_that_runs_too_long_is_killed_and_the_next_runs() {
         got.lines().collect::<Vec<_>>(),
         ["track_changed", "queue_ended"]
     );
+    // A hook's own output goes to stderr, never to stdout.
+    assert!(
+        stderr(&o).contains("hook-said-queue_ended"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("hook-said"));
 }
