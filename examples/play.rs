@@ -32,10 +32,14 @@ use scplay::player::{
 mod cli;
 #[path = "play/fail.rs"]
 mod fail;
+#[path = "play/hook.rs"]
+mod hook;
 #[path = "play/json.rs"]
 mod json;
 #[path = "play/keys.rs"]
 mod keys;
+#[path = "play/logs.rs"]
+mod logs;
 #[path = "play/out.rs"]
 mod out;
 #[path = "play/stop.rs"]
@@ -45,7 +49,7 @@ use fail::{Fail, exit_for, fmt_time, parse_sink, parse_start};
 use out::Out;
 use stop::{Stop, StopReason};
 
-const EXIT_CODES: &str = "Exit codes: 0 played to the end; 1 anything else; 2 usage (bad flag, target or sink path); 3 nothing playable (blocked, DRM only, not found, not audio, empty playlist); 4 authentication failed; 5 network gave up; 130 stopped by q, Ctrl-C or SIGINT; 143 by SIGTERM; 129 by SIGHUP; 141 stdout closed.\n\nKeys (stdin on a terminal, also with --json): space pause/resume, left/right 10 s, n/p next/previous, q quit.\n\nExamples:\n  play --demo\n  play https://soundcloud.com/artist/sets/album --shuffle 7 --repeat all\n  play soundcloud:tracks:123 --start 1:30 --sink wav:out.wav\n  play --json --sink null soundcloud:playlists:456";
+const EXIT_CODES: &str = "Exit codes: 0 played to the end; 1 anything else; 2 usage (bad flag, target or sink path); 3 nothing playable (blocked, DRM only, not found, not audio, empty playlist); 4 authentication failed; 5 network gave up; 130 stopped by q, Ctrl-C or SIGINT; 143 by SIGTERM; 129 by SIGHUP; 141 stdout closed.\n\nKeys (stdin on a terminal, also with --json): space pause/resume, left/right 10 s, n/p next/previous, q quit.\n\nExamples:\n  play --demo\n  play https://soundcloud.com/artist/sets/album --shuffle 7 --repeat all\n  play soundcloud:tracks:123 --start 1:30 --sink wav:out.wav\n  play --json --sink null soundcloud:playlists:456\n  RUST_LOG=info play --log-format json --onevent '/usr/local/bin/on-scplay-event' --demo\n\nLogs go to stderr when RUST_LOG asks for them (e.g. warn, info, debug, scplay_player=debug,warn). docs/kiosk.md has the hook's SCPLAY_* variables.";
 
 /// Play SoundCloud tracks and playlists headless: on the sound card, into a WAV file, to a
 /// pipe, or nowhere.
@@ -112,6 +116,10 @@ struct Args {
     position_interval: f64,
     #[command(flatten)]
     api: cli::ApiArgs,
+    #[command(flatten)]
+    log: logs::LogArgs,
+    #[command(flatten)]
+    hook: hook::HookArgs,
 }
 
 /// `--normalize [MODE]` and `--loudness-target LUFS` as the player's setting.
@@ -158,6 +166,7 @@ fn play_queue(
     out: &Out,
     stop: &Stop,
     on_start: &dyn Fn(),
+    hook: &hook::Hook,
 ) -> Outcome {
     let events = player.events();
     let tty = out.err_tty() && !args.json;
@@ -176,6 +185,7 @@ fn play_queue(
         if let PlayerEvent::TrackChanged { index: i, .. } = &e {
             index = Some(*i);
         }
+        hook.event(&e, player.position());
         if args.json
             && let Some(v) = json::event(&e, index)
             && out.json(&v).is_err()
@@ -327,6 +337,9 @@ fn check(args: &Args) -> Result<Checked, Fail> {
 }
 
 fn run(args: Args) -> Result<(), Fail> {
+    if let Some(m) = logs::init(&args.log) {
+        Out::new(true).say(&format!("play: {m}"));
+    }
     if args.list_devices {
         for d in scplay::player::list_devices() {
             println!("cpal:{d}");
@@ -334,6 +347,7 @@ fn run(args: Args) -> Result<(), Fail> {
         return Ok(());
     }
     let checked = check(&args)?;
+    let hook = hook::Hook::start(&args.hook).map_err(Fail::usage)?;
     let mut realtime = args.realtime;
     let mut sink_spec = args.sink.clone();
     let pipe = sink_spec == "pipe";
@@ -427,11 +441,12 @@ fn run(args: Args) -> Result<(), Fail> {
             rt.spawn(async move { c.note_play_started().await });
         }
     };
-    let outcome = play_queue(&player, &args, &out, &stop, &count_play);
+    let outcome = play_queue(&player, &args, &out, &stop, &count_play, &hook);
     // The terminal is restored and the WAV file finalised before anything is said.
     drop(keys);
     drop(player);
     drop(emulator);
+    hook.finish();
     let stopped = stop.reason().or_else(|| {
         // A pipe sink whose reader went away ends as the end of the output, not a failure.
         matches!(outcome.error, Some(PlayerError::OutputClosed)).then_some(StopReason::OutputClosed)

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::error::{redact, strip_query};
 use crate::origin::same_origin;
@@ -174,7 +174,16 @@ impl Client {
                         && attempt < cfg.retry.max_attempts
                         && !matches!(req.body, Body::Multipart(_))
                     {
-                        tokio::time::sleep(cfg.retry.backoff(attempt)).await;
+                        let wait = cfg.retry.backoff(attempt);
+                        warn!(
+                            method = %req.method,
+                            url = %shown,
+                            attempt,
+                            delay_ms = wait.as_millis() as u64,
+                            error = %err,
+                            "API request failed; retrying"
+                        );
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
                     return Err(err);
@@ -232,7 +241,14 @@ impl Client {
             };
             match wait {
                 Some(w) if can_retry && w <= cfg.retry.max_delay => {
-                    debug!(url = %shown, wait_ms = w.as_millis() as u64, "retrying");
+                    warn!(
+                        method = %req.method,
+                        url = %shown,
+                        attempt,
+                        delay_ms = w.as_millis() as u64,
+                        error = %err,
+                        "API request failed; retrying"
+                    );
                     tokio::time::sleep(w).await;
                 }
                 _ => return Err(err),
@@ -249,10 +265,19 @@ impl Client {
             attempt += 1;
             let resp = self.send(&req).await?;
             match self.decode(resp).await {
-                Err(Error::Network { .. })
+                Err(e @ Error::Network { .. })
                     if idempotent(&req.method) && attempt < policy.max_attempts =>
                 {
-                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    let wait = policy.backoff(attempt);
+                    warn!(
+                        method = %req.method,
+                        url = %strip_query(req.url.as_str()),
+                        attempt,
+                        delay_ms = wait.as_millis() as u64,
+                        error = %e,
+                        "API response broke off; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
                 }
                 other => return other,
             }

@@ -3,37 +3,17 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::*;
 use scplay_core::auth::pkce::Pkce;
 use scplay_core::{Client, MemoryStore, TokenStore};
 use scplay_emulator::catalog;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use scplay_testkit::logs::capture;
 
 #[tokio::test]
 async fn secrets_stay_out_of_debug_errors_and_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture();
 
     let emu = emulator().await;
     let store = Arc::new(MemoryStore::new());
@@ -96,7 +76,7 @@ async fn secrets_stay_out_of_debug_errors_and_logs() {
         shown.push(format!("{e:?}"));
         shown.push(e.to_string());
     }
-    shown.push(String::from_utf8(logs.0.lock().unwrap().clone()).unwrap());
+    shown.push(logs.text());
     assert!(
         shown.last().unwrap().contains("request"),
         "logs were captured"

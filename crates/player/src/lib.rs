@@ -54,6 +54,7 @@ internal!(convert, decode, fetch, fmp4, hls, ring);
 mod engine;
 mod error;
 mod events;
+mod log;
 mod loudness;
 mod options;
 mod output;

@@ -1,6 +1,6 @@
 //! What the tests of every scplay crate share, so each is written once: an emulator and a
-//! client pointed at it, a reference decoder, free ports, and waiting for an event or a
-//! condition with a deadline (tests never sleep and then assert).
+//! client pointed at it, a reference decoder, free ports, waiting for an event or a
+//! condition with a deadline (tests never sleep and then assert), and capturing logs.
 //!
 //! A dev-dependency of `scplay-core`, `scplay-player`, `scplay-emulator` and the root package:
 //! their integration tests link the same `scplay-core` this crate does, so its `Client` is
@@ -14,6 +14,7 @@ use scplay_core::{Client, ClientBuilder, RetryPolicy};
 use scplay_emulator::{Emulator, EmulatorConfig, catalog};
 
 mod decode;
+pub mod logs;
 
 pub use decode::{Decoded, reference_decode};
 

@@ -125,6 +125,10 @@ impl AuthorizationRequest {
             .app()
             .exchange(&code, &self.verifier, &self.redirect_uri)
             .await?;
+        tracing::info!(
+            expires_in_s = token.expires_at - crate::token::now_unix(),
+            "signed in: user token granted (authorization code)"
+        );
         client.inner.tokens.install(token.clone()).await?;
         Ok(token)
     }

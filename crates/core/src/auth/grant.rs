@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 use serde::Deserialize;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::config::RetryPolicy;
 use crate::error::{redact, strip_query};
@@ -133,7 +133,13 @@ impl AppAuth {
                 } => return Err(e),
                 _ => backoff,
             };
-            debug!(attempt, "token request failed; trying again");
+            warn!(
+                grant = %form.first().map_or("", |(_, v)| *v),
+                attempt,
+                delay_ms = wait.as_millis() as u64,
+                error = %e,
+                "the token request failed; trying again"
+            );
             tokio::time::sleep(wait).await;
         }
     }

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::grant::{AppAuth, refused_unprocessed};
 use crate::config::Config;
@@ -168,6 +168,7 @@ impl Tokens {
         {
             return Ok(());
         }
+        info!("the API refused the access token (401); renewing it");
         self.renew_detached(held, Some(used.clone()))
             .await
             .map(drop)
@@ -395,7 +396,7 @@ impl Inner {
         if let Some(old) = base.as_ref()
             && let Some(rt) = old.refresh_token.clone()
         {
-            debug!(?kind, "refreshing the access token");
+            info!(?kind, "renewing the access token with the refresh token");
             if let Err(e) = self.store.refreshing(&rt) {
                 warn!(
                     error = %e,
@@ -404,6 +405,11 @@ impl Inner {
             }
             match self.app.refresh(&rt, kind).await {
                 Ok(new) => {
+                    info!(
+                        ?kind,
+                        expires_in_s = new.expires_at - now_unix(),
+                        "access token renewed"
+                    );
                     let access = Access::of(&new);
                     self.adopt(held, new);
                     self.record(FleetEvent::Refresh);
@@ -451,6 +457,10 @@ impl Inner {
         }
         debug!("requesting a client-credentials token");
         let new = self.app.client_credentials().await?;
+        info!(
+            expires_in_s = new.expires_at - now_unix(),
+            "app token granted (client credentials)"
+        );
         let access = Access::of(&new);
         self.adopt(held, new);
         self.record(FleetEvent::Grant);

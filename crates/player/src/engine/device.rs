@@ -300,7 +300,13 @@ impl Device {
                     Reopened::NewFormat
                 }
             }
-            Err((_, c)) => {
+            Err((e, c)) => {
+                tracing::debug!(
+                    attempt,
+                    fallback = fallback.is_some(),
+                    error = %e,
+                    "the audio output did not reopen yet"
+                );
                 self.cons = Some(c);
                 self.recovery = Some(rec);
                 Reopened::NotYet

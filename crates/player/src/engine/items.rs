@@ -88,6 +88,13 @@ impl Engine {
         // follows, or at the end of the queue).
         let (result, skipped) = job.ended.take().unwrap_or((Ok(()), 0));
         let index = job.index;
+        if skipped > 0 {
+            tracing::warn!(
+                index,
+                skipped,
+                "undecodable packets were skipped in this item"
+            );
+        }
         self.current = None;
         self.shared
             .stats

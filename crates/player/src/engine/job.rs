@@ -144,6 +144,15 @@ impl Job {
         delay: Duration,
         report: (Sender<JobMsg>, Thread),
     ) -> Result<Job, PlayerError> {
+        match &what {
+            What::Load(t) => tracing::info!(
+                index,
+                item = %crate::log::target(t),
+                delay_ms = delay.as_millis() as u64,
+                "loading"
+            ),
+            What::Open(_) => tracing::debug!(index, at_s = at, "opening the stream again"),
+        }
         let ctl = Arc::new(Ctl::default());
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let stream = match &what {
@@ -276,6 +285,7 @@ impl Runner {
         let (id, ctl, report) = (self.id, self.ctl.clone(), self.report.clone());
         let run = std::panic::AssertUnwindSafe(move || self.run(what, at, delay));
         if std::panic::catch_unwind(run).is_err() && !ctl.is_cancelled() {
+            tracing::error!("an item job panicked (a bug); the item fails");
             let e = PlayerError::decode("the player failed on this item (a bug)");
             let _ = report.0.send(JobMsg {
                 id,
@@ -297,7 +307,15 @@ impl Runner {
             What::Open(s) => s,
             What::Load(target) => match self.block(self.ctx.resolve(&target)) {
                 None => return,
-                Some(Ok(Item::Track(s))) => *s,
+                Some(Ok(Item::Track(s))) => {
+                    tracing::debug!(
+                        urn = s.plan.info.urn.as_deref(),
+                        stream = s.plan.kind.name(),
+                        preview = s.plan.preview,
+                        "resolved"
+                    );
+                    *s
+                }
                 Some(Ok(Item::Playlist(tracks))) => return self.send(JobEvent::Playlist(tracks)),
                 Some(Ok(Item::Skip(info, e))) => return self.send(JobEvent::Skip(info, e)),
                 Some(Err(e)) if e.is_not_playable() => {

@@ -104,6 +104,7 @@ impl Shared {
     }
 
     pub fn emit(&self, e: PlayerEvent) {
+        crate::log::event(&e);
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.retain(|s| s.send(e.clone()).is_ok());
         }

@@ -67,6 +67,7 @@ pub async fn run_file(mut job: FileJob, mut prod: ByteProducer) -> Result<(), Pl
             && let Some(refresh) = job.refresh.clone()
         {
             refreshes += 1;
+            super::refreshing(&job.url, refreshes, &failure.error);
             job.url = refresh().await?;
             job.counters.refreshes.fetch_add(1, Ordering::Relaxed);
             continue;
@@ -79,6 +80,7 @@ pub async fn run_file(mut job: FileJob, mut prod: ByteProducer) -> Result<(), Pl
         if progress_at.elapsed() + wait > job.policy.retry_for {
             return Err(gave_up(&job.url, attempt, progress_at, failure.error));
         }
+        super::retrying(&job.url, attempt, wait, &failure.error);
         tokio::time::sleep(wait).await;
     }
 }

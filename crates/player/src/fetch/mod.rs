@@ -153,11 +153,34 @@ pub(crate) async fn get(
                 if start.elapsed() + wait > policy.retry_for {
                     return Err(gave_up(url, attempt, start, f.error));
                 }
+                retrying(url, attempt, wait, &f.error);
                 tokio::time::sleep(wait).await;
             }
             Err(f) => return Err(f.error),
         }
     }
+}
+
+/// Logs a media request that failed and is tried again after `wait` (the URL without its
+/// signature).
+pub(crate) fn retrying(url: &Url, attempt: u32, wait: Duration, error: &PlayerError) {
+    tracing::warn!(
+        url = %shown(url),
+        attempt,
+        delay_ms = wait.as_millis() as u64,
+        error = %error,
+        "media request failed; retrying"
+    );
+}
+
+/// Logs a stream whose signed URL expired and is resolved again (the `n`th time in a row).
+pub(crate) fn refreshing(url: &Url, n: u32, error: &PlayerError) {
+    tracing::info!(
+        url = %shown(url),
+        refresh = n,
+        error = %error,
+        "the signed URL expired; resolving the stream again"
+    );
 }
 
 /// The `Retry-After` of a response (bounded to a minute: a media request waits no longer).

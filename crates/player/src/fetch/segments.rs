@@ -124,6 +124,9 @@ pub async fn run_hls(mut job: HlsJob, mut prod: ByteProducer) -> Result<(), Play
             return Err(failure);
         }
         refreshes += 1;
+        if let Some(seg) = job.playlist.segments.get(next) {
+            super::refreshing(&seg.url, refreshes, &failure);
+        }
         drop(results);
         let url = refresh().await?;
         let fresh = super::playlist(&job.http, &url, job.policy).await?;
