@@ -79,6 +79,7 @@ pub async fn run_file(mut job: FileJob, mut prod: ByteProducer) -> Result<(), Pl
         if progress_at.elapsed() + wait > job.policy.retry_for {
             return Err(gave_up(&job.url, attempt, progress_at, failure.error));
         }
+        job.counters.retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(wait).await;
     }
 }

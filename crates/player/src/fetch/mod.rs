@@ -43,6 +43,9 @@ pub struct FetchCounters {
     pub requests: AtomicU64,
     /// Playlists fetched again because their signed URLs had expired.
     pub refreshes: AtomicU64,
+    /// Media requests tried again after a transient failure (5xx, 429, a dropped or
+    /// stalled connection).
+    pub retries: AtomicU64,
 }
 
 pub(crate) fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
@@ -152,6 +155,9 @@ pub(crate) async fn get(
                 let wait = backoff(attempt - 1, f.retry_after);
                 if start.elapsed() + wait > policy.retry_for {
                     return Err(gave_up(url, attempt, start, f.error));
+                }
+                if let Some(c) = counters {
+                    c.retries.fetch_add(1, Ordering::Relaxed);
                 }
                 tokio::time::sleep(wait).await;
             }
