@@ -5,13 +5,15 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use scplay_emulator::{Emulator, catalog};
 
 mod common;
-use common::play::{command, emulator, on_terminal_command, play, play_bin, stderr, wav_secs};
+use common::play::{
+    command, emulator, exit_within, kill, on_terminal_command, play, play_bin, stderr, wav_secs,
+};
 use serde_json::Value;
 
 fn run(emu: &Emulator, args: &[&str]) -> Output {
@@ -31,19 +33,6 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-/// Waits (up to `limit`) for the process to exit; its status code, or `None` (then killed).
-fn exit_within(child: &mut Child, limit: Duration) -> Option<Option<i32>> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(s) = child.try_wait().unwrap() {
-            return Some(s.code());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    None
-}
-
 /// Reads stdout lines until one contains `needle` (up to 20 s).
 fn read_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, needle: &str) {
     let end = Instant::now() + Duration::from_secs(20);
@@ -54,15 +43,6 @@ fn read_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, needle:
         assert!(Instant::now() < end, "no {needle} within 20 s");
     }
     panic!("stdout ended before {needle}");
-}
-
-fn kill(child: &Child, signal: &str) {
-    let ok = Command::new("kill")
-        .args([format!("-{signal}"), child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -{signal}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 use scplay_emulator::{Emulator, EmulatorConfig, catalog};
 
@@ -73,4 +74,27 @@ pub async fn emulator() -> Emulator {
 pub fn wav_secs(path: &Path) -> f64 {
     let (f, s) = scplay::player::read_wav(&std::fs::read(path).unwrap()).unwrap();
     s.len() as f64 / f64::from(f.channels) / f64::from(f.rate)
+}
+
+/// Waits (up to `limit`) for the process to exit; its status code, or `None` (then killed).
+pub fn exit_within(child: &mut Child, limit: Duration) -> Option<Option<i32>> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s.code());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    None
+}
+
+/// Sends `signal` (TERM, INT, HUP) to the process.
+pub fn kill(child: &Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal}");
 }
