@@ -152,3 +152,28 @@ async fn an_open_address_without_a_token_is_refused() {
     });
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_without_a_target_and_waits_for_one() {
+    let emu = emulator().await;
+    let (mut child, url, out) =
+        tokio::task::block_in_place(|| spawn(&emu, &["--json", "--sink", "null"], None));
+    let http = reqwest::Client::new();
+    let s = status_until(&http, &url, None, |s| s["state"] == "idle").await;
+    assert_eq!(s["queue"]["length"], 0);
+    let r = http
+        .post(format!("{url}api/enqueue"))
+        .json(&json!({"target": "https://soundcloud.com/scplay-demo/first-light"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::task::block_in_place(|| {
+        line_where(&out, Duration::from_secs(20), |l| {
+            l.contains("\"end_of_track\"")
+        })
+    });
+    http.post(format!("{url}api/quit")).send().await.unwrap();
+    let code = tokio::task::block_in_place(|| exit_within(&mut child, Duration::from_secs(10)));
+    assert_eq!(code, Some(Some(0)));
+}

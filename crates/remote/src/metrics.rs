@@ -1,6 +1,26 @@
-//! `GET /metrics`: the player's counters in the Prometheus text format (version 0.0.4).
-//! Every name starts with `scplay_`; the list, with meanings, is in the crate's docs and
-//! `docs/kiosk.md`.
+//! `GET /metrics`: the player's counters in the Prometheus text format (version 0.0.4,
+//! [`CONTENT_TYPE`]). Counters count since the remote started over its player.
+//!
+//! | metric | type | meaning |
+//! | --- | --- | --- |
+//! | `scplay_time_to_first_audio_seconds` | histogram ([`FIRST_AUDIO_BUCKETS`]) | from asking for an item (play, next, previous, a jump) to its first audio heard |
+//! | `scplay_underruns_total` | counter | times the output ran dry while more audio was expected |
+//! | `scplay_silence_frames_total` | counter | frames of silence played because audio was late |
+//! | `scplay_xruns_total` | counter | sound-card glitches (ALSA xruns) recovered by the card |
+//! | `scplay_bytes_fetched_total` | counter | media bytes received |
+//! | `scplay_media_requests_total` | counter | media requests made (playlists excluded) |
+//! | `scplay_url_refreshes_total` | counter | signed stream URLs resolved again after they expired |
+//! | `scplay_retries_total` | counter | media requests tried again after a transient failure |
+//! | `scplay_packets_skipped_total` | counter | audio packets that failed to decode |
+//! | `scplay_tracks_finished_total` | counter | queue items finished (played, skipped, stopped, failed) |
+//! | `scplay_token_renewals_total` | counter | new access tokens from the token endpoint (0 without a client) |
+//! | `scplay_errors_total{kind}` | counter | `error` events by their stable code |
+//! | `scplay_skipped_total{kind}` | counter | `skipped` events by their stable code |
+//! | `scplay_state{state}` | gauge | 1 for the current state (`idle`, `loading`, `playing`, `paused`, `stopped`) |
+//! | `scplay_position_seconds` | gauge | the position in the item heard |
+//! | `scplay_volume` | gauge | the volume, 0–1 |
+//! | `scplay_queue_length` | gauge | items in the queue |
+//! | `scplay_event_streams` | gauge | open `/api/events` streams |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
