@@ -128,9 +128,10 @@ struct Args {
         long,
         value_name = "TOKEN",
         env = "SCPLAY_CONTROL_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = control::token
     )]
-    control_token: Option<String>,
+    control_token: Option<scplay::remote::BearerToken>,
     #[command(flatten)]
     api: cli::ApiArgs,
 }
@@ -357,7 +358,7 @@ fn run(args: Args) -> Result<(), Fail> {
         return Ok(());
     }
     let checked = check(&args)?;
-    let control_opts = control::options(args.control.as_deref(), args.control_token.as_deref())?;
+    let control_opts = control::options(args.control.as_deref(), args.control_token.clone())?;
     let mut realtime = args.realtime;
     let mut sink_spec = args.sink.clone();
     let pipe = sink_spec == "pipe";

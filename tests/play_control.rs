@@ -69,6 +69,15 @@ fn spawn(
     (child, url, out)
 }
 
+/// `POST {url}api/{path}` with a JSON body, which must answer 200.
+async fn post(http: &reqwest::Client, url: &str, path: &str, token: Option<&str>, body: Value) {
+    let mut req = http.post(format!("{url}api/{path}")).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    assert_eq!(req.send().await.unwrap().status(), 200, "{path}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_quit_through_http() {
     let emu = emulator().await;
@@ -121,14 +130,7 @@ async fn stays_up_after_the_queue_ends_until_a_signal() {
         "still up after the queue ended"
     );
     // It still takes commands: the queue plays again.
-    let r = http
-        .post(format!("{url}api/play"))
-        .bearer_auth(token)
-        .json(&json!({"target": "2102"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post(&http, &url, "play", Some(token), json!({"target": "2102"})).await;
     tokio::task::block_in_place(|| {
         line_where(&out, Duration::from_secs(20), |l| {
             l.contains("\"playing\"") && l.contains("2102")
@@ -151,6 +153,21 @@ async fn an_open_address_without_a_token_is_refused() {
         play(&emu, &["--control", "nowhere", "--sink", "null", "2101"])
     });
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = tokio::task::block_in_place(|| {
+        play(
+            &emu,
+            &[
+                "--control",
+                "0.0.0.0:0",
+                "--control-token",
+                " ",
+                "--sink",
+                "null",
+                "2101",
+            ],
+        )
+    });
+    assert_eq!(o.status.code(), Some(2), "an empty token: {}", stderr(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,13 +178,8 @@ async fn starts_without_a_target_and_waits_for_one() {
     let http = reqwest::Client::new();
     let s = status_until(&http, &url, None, |s| s["state"] == "idle").await;
     assert_eq!(s["queue"]["length"], 0);
-    let r = http
-        .post(format!("{url}api/enqueue"))
-        .json(&json!({"target": "https://soundcloud.com/scplay-demo/first-light"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let first_light = json!({"target": "https://soundcloud.com/scplay-demo/first-light"});
+    post(&http, &url, "enqueue", None, first_light).await;
     tokio::task::block_in_place(|| {
         line_where(&out, Duration::from_secs(20), |l| {
             l.contains("\"end_of_track\"")

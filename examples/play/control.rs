@@ -16,11 +16,12 @@ use crate::stop::{Stop, StopReason};
 
 /// Checks `--control` and `--control-token` (no network): the options, or `None` without
 /// `--control`. A non-loopback address without a token is refused (exit 2).
-pub fn options(addr: Option<&str>, token: Option<&str>) -> Result<Option<RemoteOptions>, Fail> {
+pub fn options(
+    addr: Option<&str>,
+    token: Option<BearerToken>,
+) -> Result<Option<RemoteOptions>, Fail> {
+    // A token alone (SCPLAY_CONTROL_TOKEN left in the environment) serves nothing.
     let Some(addr) = addr else {
-        if token.is_some() {
-            return Err(Fail::usage("--control-token needs --control ADDR:PORT."));
-        }
         return Ok(None);
     };
     let addr: SocketAddr = addr.parse().map_err(|_| {
@@ -28,12 +29,6 @@ pub fn options(addr: Option<&str>, token: Option<&str>) -> Result<Option<RemoteO
             "--control takes ADDR:PORT (127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080; port 0 picks one), not {addr:?}."
         ))
     })?;
-    let token = match token {
-        Some(t) => Some(BearerToken::new(t).ok_or_else(|| {
-            Fail::usage("--control-token (SCPLAY_CONTROL_TOKEN) must not be empty.")
-        })?),
-        None => None,
-    };
     if token.is_none() && !addr.ip().is_loopback() {
         return Err(Fail::usage(format!(
             "--control {addr} is reachable from the network: give --control-token TOKEN (or SCPLAY_CONTROL_TOKEN), or listen on 127.0.0.1."
@@ -44,6 +39,11 @@ pub fn options(addr: Option<&str>, token: Option<&str>) -> Result<Option<RemoteO
         token,
         ..RemoteOptions::default()
     }))
+}
+
+/// `--control-token`'s parser: the token kept as a secret (never shown by `Debug`).
+pub fn token(text: &str) -> Result<BearerToken, String> {
+    BearerToken::new(text).ok_or_else(|| "the token must not be empty".to_string())
 }
 
 /// The running remote.
