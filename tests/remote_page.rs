@@ -148,6 +148,17 @@ impl Session<'_> {
         self.post(&format!("/element/{e}/click"), json!({})).await;
     }
 
+    /// Sets a range input to `value` and fires its `change`, as letting go of it does.
+    async fn slide(&self, css: &str, value: f64) {
+        let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                      e.dispatchEvent(new Event('input')); e.dispatchEvent(new Event('change'));";
+        self.post(
+            "/execute/sync",
+            json!({"script": script, "args": [css, value]}),
+        )
+        .await;
+    }
+
     /// Waits until the element's text satisfies `pred`; the text.
     async fn text_until(&self, css: &str, pred: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + Duration::from_secs(15);
@@ -212,6 +223,15 @@ async fn the_page_pauses_and_skips_in_a_real_browser() {
     // Resume, then next: another track, on the page and in the player.
     s.click("#toggle").await;
     status_until(&http, &url, None, |v| v["state"] == "playing").await;
+    // The seek bar and the volume slider, moved as a finger would leave them.
+    s.slide("#seek", 60.0).await;
+    status_until(&http, &url, None, |v| {
+        v["state"] == "playing" && v["position"].as_f64().unwrap() >= 60.0
+    })
+    .await;
+    s.text_until("#pos", |t| t.starts_with("1:0")).await;
+    s.slide("#volume", 0.3).await;
+    status_until(&http, &url, None, |v| v["volume"] == 0.3).await;
     s.click("#next").await;
     let second = s
         .text_until("#title", |t| t != first && t != "Nothing playing")
@@ -234,5 +254,27 @@ async fn the_page_pauses_and_skips_in_a_real_browser() {
         std::fs::write(&path, &png).unwrap();
     }
     s.end().await;
+
+    // A remote with a token: the page asks for it, or takes it from its fragment.
+    let token = "page-t0ken";
+    let guarded = RemoteOptions {
+        token: Some(scplay::remote::BearerToken::new(token).unwrap()),
+        ..RemoteOptions::default()
+    };
+    let locked = Remote::start(player.clone(), None, guarded).await.unwrap();
+    player.play(&catalog::TRACK_THREE_MINUTES.to_string()).unwrap();
+    let s = driver.session().await;
+    s.post("/url", json!({"url": locked.url()})).await;
+    s.text_until("#msg", |t| t.contains("access token")).await;
+    s.post(
+        "/url",
+        json!({"url": format!("{}#token={token}", locked.url())}),
+    )
+    .await;
+    s.text_until("#state", |t| t.eq_ignore_ascii_case("playing"))
+        .await;
+    assert_eq!(s.text("#queue").await, "Track 1 of 1");
+    s.end().await;
+    locked.shutdown().await;
     remote.shutdown().await;
 }
