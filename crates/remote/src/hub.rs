@@ -71,8 +71,10 @@ impl Hub {
             PlayerEvent::Skipped { code, .. } => self.metrics.skipped(code),
             _ => {}
         }
-        if let Some(v) = crate::json::event(e, *index) {
-            // No stream open is no error.
+        // Written only when a stream is open to read it.
+        if self.lines.receiver_count() > 0
+            && let Some(v) = crate::json::event(e, *index)
+        {
             let _ = self.lines.send(Arc::from(v.to_string()));
         }
     }
