@@ -594,3 +594,28 @@ async fn slow_and_silent_clients_are_cut_off() {
         "not before the idle timeout"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_limit_wait_for_a_slot() {
+    let opts = RemoteOptions {
+        max_connections: 1,
+        idle_timeout: Duration::from_millis(800),
+        ..RemoteOptions::default()
+    };
+    let (_emu, _player, remote) = setup(opts).await;
+    // A silent connection holds the only slot until the idle timeout closes it (it is
+    // accepted first: the kernel queues connections in the order they were made).
+    let _held = tokio::net::TcpStream::connect(remote.local_addr())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    let s = status(&http, &remote).await;
+    assert_eq!(s["state"], "idle");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "served only once the slot was free ({waited:?})"
+    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
