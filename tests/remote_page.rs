@@ -262,7 +262,9 @@ async fn the_page_pauses_and_skips_in_a_real_browser() {
         ..RemoteOptions::default()
     };
     let locked = Remote::start(player.clone(), None, guarded).await.unwrap();
-    player.play(&catalog::TRACK_THREE_MINUTES.to_string()).unwrap();
+    player
+        .play(&catalog::TRACK_THREE_MINUTES.to_string())
+        .unwrap();
     let s = driver.session().await;
     s.post("/url", json!({"url": locked.url()})).await;
     s.text_until("#msg", |t| t.contains("access token")).await;
