@@ -1,7 +1,8 @@
 # The README's two commands: `make demo` and `make test`. Both install the system packages the
 # build needs (ALSA headers and pkg-config for cpal) when they are missing; `make test` also
 # what the tests use (redis-server, which the token-store tests start; openssl for their test
-# certificate; ffmpeg, the independent loudness meter). With sudo when not root.
+# certificate; ffmpeg, the independent loudness meter; chromium and chromium-driver for the
+# remote page's browser test). With sudo when not root.
 .PHONY: demo test deps test-deps
 
 deps:
@@ -26,6 +27,11 @@ test-deps:
 		echo "Installing ffmpeg (the independent loudness meter of crates/player/tests/loudness.rs)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg; \
+	fi
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "Installing chromium and chromium-driver (the remote page's browser test, tests/remote_page.rs)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
 demo: deps

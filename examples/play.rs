@@ -15,6 +15,10 @@
 //! path); 3 nothing playable (blocked, DRM only, not found, not audio, an empty playlist);
 //! 4 authentication failed; 5 network gave up; 129/130/143 stopped by SIGHUP, by `q`, Ctrl-C
 //! or SIGINT, by SIGTERM (the WAV file is finalised first); 141 stdout closed (`| head`).
+//!
+//! `--control ADDR:PORT` serves the remote control (HTTP API, events, metrics, a phone page:
+//! docs/kiosk.md) and keeps `play` up after the queue ends, until `POST /api/quit` (exit 0)
+//! or a signal.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -30,6 +34,8 @@ use scplay::player::{
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "play/control.rs"]
+mod control;
 #[path = "play/fail.rs"]
 mod fail;
 #[path = "play/hook.rs"]
@@ -49,7 +55,7 @@ use fail::{Fail, exit_for, fmt_time, parse_sink, parse_start};
 use out::Out;
 use stop::{Stop, StopReason};
 
-const EXIT_CODES: &str = "Exit codes: 0 played to the end; 1 anything else; 2 usage (bad flag, target or sink path); 3 nothing playable (blocked, DRM only, not found, not audio, empty playlist); 4 authentication failed; 5 network gave up; 130 stopped by q, Ctrl-C or SIGINT; 143 by SIGTERM; 129 by SIGHUP; 141 stdout closed.\n\nKeys (stdin on a terminal, also with --json): space pause/resume, left/right 10 s, n/p next/previous, q quit.\n\nExamples:\n  play --demo\n  play https://soundcloud.com/artist/sets/album --shuffle 7 --repeat all\n  play soundcloud:tracks:123 --start 1:30 --sink wav:out.wav\n  play --json --sink null soundcloud:playlists:456\n  RUST_LOG=info play --log-format json --onevent '/usr/local/bin/on-scplay-event' --demo\n\nLogs go to stderr when RUST_LOG asks for them (e.g. warn, info, debug, scplay_player=debug,warn). docs/kiosk.md has the hook's SCPLAY_* variables.";
+const EXIT_CODES: &str = "Exit codes: 0 played to the end (or quit through --control); 1 anything else; 2 usage (bad flag, target or sink path); 3 nothing playable (blocked, DRM only, not found, not audio, empty playlist); 4 authentication failed; 5 network gave up; 130 stopped by q, Ctrl-C or SIGINT; 143 by SIGTERM; 129 by SIGHUP; 141 stdout closed.\n\nKeys (stdin on a terminal, also with --json): space pause/resume, left/right 10 s, n/p next/previous, q quit.\n\nExamples:\n  play --demo\n  play https://soundcloud.com/artist/sets/album --shuffle 7 --repeat all\n  play soundcloud:tracks:123 --start 1:30 --sink wav:out.wav\n  play --json --sink null soundcloud:playlists:456\n  play --control 127.0.0.1:8080 --demo    # then open http://127.0.0.1:8080/\n  RUST_LOG=info play --log-format json --onevent '/usr/local/bin/on-scplay-event' --demo\n\nLogs go to stderr when RUST_LOG asks for them (e.g. warn, info, debug, scplay_player=debug,warn). docs/kiosk.md has the hook's SCPLAY_* variables.";
 
 /// Play SoundCloud tracks and playlists headless: on the sound card, into a WAV file, to a
 /// pipe, or nowhere.
@@ -114,6 +120,22 @@ struct Args {
     /// Seconds between `position` events (and status-line updates), 0.1 to 3600.
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     position_interval: f64,
+    /// Serve the remote control on ADDR:PORT (port 0 picks one; the URL is printed on
+    /// stderr): a phone page at /, a JSON API under /api/, events at /api/events, Prometheus
+    /// metrics at /metrics. play then keeps running when the queue ends, until POST
+    /// /api/quit, SIGTERM or SIGINT. Without --control-token only loopback addresses.
+    #[arg(long, value_name = "ADDR:PORT")]
+    control: Option<String>,
+    /// Every request to the remote control must then carry `Authorization: Bearer TOKEN`
+    /// (the page asks for it). Needed for an address other than loopback.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SCPLAY_CONTROL_TOKEN",
+        hide_env_values = true,
+        value_parser = control::token
+    )]
+    control_token: Option<scplay::remote::BearerToken>,
     #[command(flatten)]
     api: cli::ApiArgs,
     #[command(flatten)]
@@ -176,10 +198,12 @@ fn play_queue(
     let mut heard = 0;
     let mut shown_keys = false;
     let mut pending: Option<String> = None;
+    // With the remote control, an idle player waits for its next command until told to quit.
+    let done = || player.is_idle() && (args.control.is_none() || stop.reason().is_some());
     loop {
         let e = match events.recv_timeout(Duration::from_millis(200)) {
             Ok(e) => e,
-            Err(_) if player.is_idle() => break,
+            Err(_) if done() => break,
             Err(_) => continue,
         };
         if let PlayerEvent::TrackChanged { index: i, .. } = &e {
@@ -249,7 +273,7 @@ fn play_queue(
         }
         // The session's last event: leave at once (not at the next poll) when nothing else
         // was asked for in between.
-        if matches!(e, PlayerEvent::QueueEnded | PlayerEvent::Stopped) && player.is_idle() {
+        if matches!(e, PlayerEvent::QueueEnded | PlayerEvent::Stopped) && done() {
             break;
         }
     }
@@ -312,7 +336,7 @@ fn check(args: &Args) -> Result<Checked, Fail> {
         ));
     }
     let start = parse_start(&args.start).map_err(|e| Fail::usage(format!("--start: {e}.")))?;
-    if !args.demo && args.targets.is_empty() {
+    if !args.demo && args.targets.is_empty() && args.control.is_none() {
         return Err(Fail::usage(
             "nothing to play: give a TARGET (a SoundCloud URL, URN, id or media URL), or --demo.",
         ));
@@ -348,6 +372,7 @@ fn run(args: Args) -> Result<(), Fail> {
     }
     let checked = check(&args)?;
     let hook = hook::Hook::start(&args.hook).map_err(Fail::usage)?;
+    let control_opts = control::options(args.control.as_deref(), args.control_token.clone())?;
     let mut realtime = args.realtime;
     let mut sink_spec = args.sink.clone();
     let pipe = sink_spec == "pipe";
@@ -427,13 +452,27 @@ fn run(args: Args) -> Result<(), Fail> {
     let stop = Stop::new(player.clone());
     stop.on_signals(&rt)
         .map_err(|e| Fail::other("signals", format!("cannot watch signals: {e}.")))?;
+    let control = match control_opts {
+        Some(o) => Some(control::Control::start(
+            &rt,
+            &player,
+            client_for_count.clone(),
+            o,
+            &stop,
+            &out,
+            args.json,
+        )?),
+        None => None,
+    };
     let keys = keys::Keys::start(player.clone(), stop.clone());
     player.set_repeat(checked.repeat);
     if args.shuffle.is_some() {
         player.shuffle(args.shuffle);
     }
     // One open at the start position: the first request asks for the right segment.
-    player.play_all_at(checked.targets, checked.start);
+    if !checked.targets.is_empty() {
+        player.play_all_at(checked.targets, checked.start);
+    }
     // Counted in a shared token store (Redis) for the fleet's 24-hour play count.
     let counter = client_for_count.clone();
     let count_play = || {
@@ -444,6 +483,9 @@ fn run(args: Args) -> Result<(), Fail> {
     let outcome = play_queue(&player, &args, &out, &stop, &count_play, &hook);
     // The terminal is restored and the WAV file finalised before anything is said.
     drop(keys);
+    if let Some(c) = control {
+        c.shutdown(&rt);
+    }
     drop(player);
     drop(emulator);
     hook.finish();
@@ -452,6 +494,7 @@ fn run(args: Args) -> Result<(), Fail> {
         matches!(outcome.error, Some(PlayerError::OutputClosed)).then_some(StopReason::OutputClosed)
     });
     let fail = match (stopped, outcome.error) {
+        (Some(StopReason::Quit), _) => return Ok(()),
         (Some(StopReason::OutputClosed), _) => {
             return Err(Fail {
                 status: StopReason::OutputClosed.exit_code(),

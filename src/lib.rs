@@ -5,3 +5,7 @@
 pub use scplay_core as core;
 /// The streaming player (`scplay-player`).
 pub use scplay_player as player;
+/// The remote control: HTTP API, Server-Sent Events, Prometheus metrics and the phone page
+/// (`scplay-remote`, feature `remote`).
+#[cfg(feature = "remote")]
+pub use scplay_remote as remote;

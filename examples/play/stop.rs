@@ -1,5 +1,5 @@
-//! Why `play` stops before the end of its queue: a key, a signal, or a closed stdout. The
-//! first reason wins and gives the exit code.
+//! Why `play` stops before the end of its queue: a key, a signal, a closed stdout, or the
+//! remote's quit. The first reason wins and gives the exit code.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -17,6 +17,8 @@ pub enum StopReason {
     HungUp,
     /// Whoever read stdout went away (`| head`): exit 141, as if killed by SIGPIPE.
     OutputClosed,
+    /// `POST /api/quit` on the remote control (`--control`): exit 0.
+    Quit,
 }
 
 impl StopReason {
@@ -27,6 +29,7 @@ impl StopReason {
             StopReason::Terminated => 143,
             StopReason::HungUp => 129,
             StopReason::OutputClosed => 141,
+            StopReason::Quit => 0,
         }
     }
 
@@ -37,18 +40,28 @@ impl StopReason {
             StopReason::Terminated => "terminated",
             StopReason::HungUp => "hung_up",
             StopReason::OutputClosed => "output_closed",
+            StopReason::Quit => "quit",
         }
     }
 
-    fn from_code(code: u8) -> Option<Self> {
-        [
-            StopReason::Interrupted,
-            StopReason::Terminated,
-            StopReason::HungUp,
-            StopReason::OutputClosed,
-        ]
-        .into_iter()
-        .find(|r| r.exit_code() == code)
+    /// Every reason, in the order of their stored numbers (1 and up; 0 is none).
+    const ALL: [StopReason; 5] = [
+        StopReason::Interrupted,
+        StopReason::Terminated,
+        StopReason::HungUp,
+        StopReason::OutputClosed,
+        StopReason::Quit,
+    ];
+
+    fn number(self) -> u8 {
+        Self::ALL
+            .iter()
+            .position(|r| *r == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    fn from_number(n: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(n).checked_sub(1)?).copied()
     }
 }
 
@@ -71,18 +84,15 @@ impl Stop {
 
     /// Asks playback to stop for `reason` (the first reason is kept).
     pub fn request(&self, reason: StopReason) {
-        let _ = self.reason.compare_exchange(
-            0,
-            reason.exit_code(),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        let _ =
+            self.reason
+                .compare_exchange(0, reason.number(), Ordering::AcqRel, Ordering::Acquire);
         self.player.stop();
     }
 
     /// Why playback was stopped, if it was.
     pub fn reason(&self) -> Option<StopReason> {
-        StopReason::from_code(self.reason.load(Ordering::Acquire))
+        StopReason::from_number(self.reason.load(Ordering::Acquire))
     }
 
     /// Stops on SIGINT, SIGTERM and SIGHUP (on `rt`); the player's own end follows, so the

@@ -1,3 +1,4 @@
 //! Helpers shared by the tests that spawn the examples.
 
 pub mod play;
+pub mod remote;

@@ -1,5 +1,5 @@
 //! Helpers for tests that spawn the `play` example against the emulator.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};

@@ -35,4 +35,12 @@ impl Client {
     pub fn local_grants(&self) -> u64 {
         self.inner.tokens.local_grants()
     }
+
+    /// How many new access tokens this process got from the token endpoint: refreshes and
+    /// client-credentials grants (local grants included). A token another process renewed and
+    /// this one read from a shared store is not counted. For metrics
+    /// (`scplay_token_renewals_total`).
+    pub fn token_renewals(&self) -> u64 {
+        self.inner.tokens.renewals()
+    }
 }

@@ -16,6 +16,7 @@ async fn client_credentials_are_fetched_once_and_reused() {
         client.track(2001).await.unwrap();
     }
     assert_eq!(emu.grants().client_credentials, 1);
+    assert_eq!(client.token_renewals(), 1, "one grant, reused four times");
     let token = client.token().await.unwrap().unwrap();
     assert_eq!(token.kind, TokenKind::App);
     // Client-credentials tokens have no user: a typed error, no refresh spent on it.
@@ -119,9 +120,11 @@ async fn expired_tokens_refresh_and_persist_before_use() {
     let emu = emulator().await;
     let client = user_client(&emu).await;
     let before = client.token().await.unwrap().unwrap();
+    assert_eq!(client.token_renewals(), 0, "signing in is not a renewal");
     emu.expire_access_tokens();
     assert!(client.me().await.is_ok(), "a 401 triggers one refresh");
     assert_eq!(emu.grants().refresh_token, 1);
+    assert_eq!(client.token_renewals(), 1);
     let after = client.token().await.unwrap().unwrap();
     assert_ne!(after.access_token, before.access_token);
     assert_ne!(after.refresh_token, before.refresh_token);
@@ -143,6 +146,7 @@ async fn expired_tokens_refresh_and_persist_before_use() {
     let before = emu.requests().iter().filter(|r| r.status == 401).count();
     client.me().await.unwrap();
     assert_eq!(emu.grants().refresh_token, 3);
+    assert_eq!(client.token_renewals(), 3);
     assert_eq!(
         emu.requests().iter().filter(|r| r.status == 401).count(),
         before

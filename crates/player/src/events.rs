@@ -92,6 +92,30 @@ pub struct Stats {
     pub(crate) packets_skipped: AtomicU64,
     pub(crate) silence_frames: AtomicU64,
     pub(crate) xruns: AtomicU64,
+    /// The open output's underruns and silence frames so far (the engine publishes them;
+    /// they move into the totals above when the output closes, under this lock, so a
+    /// snapshot never counts them twice).
+    pub(crate) open_output: std::sync::Mutex<(u64, u64)>,
+}
+
+impl Stats {
+    /// The open output's counts, as the engine last read them.
+    pub(crate) fn set_open_output(&self, underruns: u64, silence_frames: u64) {
+        if let Ok(mut o) = self.open_output.lock() {
+            *o = (underruns, silence_frames);
+        }
+    }
+
+    /// The output closed with these counts: they join the totals.
+    pub(crate) fn close_output(&self, underruns: u64, silence_frames: u64) {
+        let open = self.open_output.lock();
+        self.underruns.fetch_add(underruns, Ordering::Relaxed);
+        self.silence_frames
+            .fetch_add(silence_frames, Ordering::Relaxed);
+        if let Ok(mut o) = open {
+            *o = (0, 0);
+        }
+    }
 }
 
 /// A copy of a player's counters.
@@ -107,6 +131,9 @@ pub struct StatsSnapshot {
     pub media_requests: u64,
     /// Signed URLs resolved again after they expired.
     pub url_refreshes: u64,
+    /// Media requests tried again after a transient failure (5xx, 429, a dropped or stalled
+    /// connection), each counted once per new attempt.
+    pub retries: u64,
     /// Packets that failed to decode and were skipped.
     pub packets_skipped: u64,
     /// Frames of silence a real-time output played because audio was late (underruns).
@@ -119,14 +146,18 @@ impl Stats {
     /// A snapshot.
     pub fn snapshot(&self) -> StatsSnapshot {
         let us = self.first_audio_us.load(Ordering::Acquire);
+        // Held while the totals are read: an output closing meanwhile waits.
+        let open = self.open_output.lock();
+        let (open_underruns, open_silence) = open.as_deref().copied().unwrap_or_default();
         StatsSnapshot {
             time_to_first_audio: (us > 0).then(|| Duration::from_micros(us)),
-            underruns: self.underruns.load(Ordering::Acquire),
+            underruns: self.underruns.load(Ordering::Acquire) + open_underruns,
             bytes_fetched: self.fetch.bytes.load(Ordering::Acquire),
             media_requests: self.fetch.requests.load(Ordering::Acquire),
             url_refreshes: self.fetch.refreshes.load(Ordering::Acquire),
+            retries: self.fetch.retries.load(Ordering::Acquire),
             packets_skipped: self.packets_skipped.load(Ordering::Acquire),
-            silence_frames: self.silence_frames.load(Ordering::Acquire),
+            silence_frames: self.silence_frames.load(Ordering::Acquire) + open_silence,
             xruns: self.xruns.load(Ordering::Acquire),
         }
     }

@@ -62,6 +62,7 @@ mod pipeline;
 mod plan;
 mod player;
 mod queue;
+mod status;
 
 pub use engine::PlayerState;
 pub use error::{Cause, PlayerError};
@@ -81,3 +82,4 @@ pub use plan::{StreamKind, Target, TrackInfo};
 pub use player::Player;
 pub use queue::Repeat;
 pub use scplay_core as core;
+pub use status::{NowPlaying, PlayerStatus};

@@ -260,6 +260,12 @@ impl Player {
         rx
     }
 
+    /// What the player is doing now: state, position, the item heard, the queue, repeat,
+    /// shuffle and volume, in one read (for remotes and dashboards).
+    pub fn status(&self) -> crate::PlayerStatus {
+        self.shared.status.snapshot(self.state(), self.position())
+    }
+
     /// Counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()

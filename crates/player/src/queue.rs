@@ -169,6 +169,16 @@ impl Queue {
         }
     }
 
+    /// The repeat mode.
+    pub fn repeat(&self) -> Repeat {
+        self.repeat
+    }
+
+    /// The shuffle seed, when shuffled.
+    pub fn shuffle_seed(&self) -> Option<u64> {
+        self.shuffle
+    }
+
     /// Sets the repeat mode.
     pub fn set_repeat(&mut self, r: Repeat) {
         self.repeat = r;

@@ -81,6 +81,8 @@ struct Inner {
     margin: i64,
     /// Tokens fetched locally because the shared store was unreachable.
     local_grants: AtomicU64,
+    /// New access tokens this process got from the token endpoint (refreshes and grants).
+    renewals: AtomicU64,
 }
 
 impl Tokens {
@@ -108,6 +110,7 @@ impl Tokens {
                 },
                 margin: config.refresh_margin.as_secs() as i64,
                 local_grants: AtomicU64::new(0),
+                renewals: AtomicU64::new(0),
             }),
         }
     }
@@ -125,6 +128,12 @@ impl Tokens {
     /// How many tokens this process fetched locally because the shared store was down.
     pub fn local_grants(&self) -> u64 {
         self.inner.local_grants.load(Ordering::Relaxed)
+    }
+
+    /// How many new access tokens this process got from the token endpoint (refreshes and
+    /// grants, local grants included; a token reused from the store is not one).
+    pub fn renewals(&self) -> u64 {
+        self.inner.renewals.load(Ordering::Relaxed)
     }
 
     /// A valid access token: the cached one, else the store's, else a refreshed or new one.
@@ -333,6 +342,7 @@ impl Inner {
             return Err(error);
         }
         let new = self.app.client_credentials().await?;
+        self.renewals.fetch_add(1, Ordering::Relaxed);
         let n = self.local_grants.fetch_add(1, Ordering::Relaxed) + 1;
         warn!(
             local_grants = n,
@@ -411,6 +421,7 @@ impl Inner {
                         "access token renewed"
                     );
                     let access = Access::of(&new);
+                    self.renewals.fetch_add(1, Ordering::Relaxed);
                     self.adopt(held, new);
                     self.record(FleetEvent::Refresh);
                     return Ok(access);
@@ -462,6 +473,7 @@ impl Inner {
             "app token granted (client credentials)"
         );
         let access = Access::of(&new);
+        self.renewals.fetch_add(1, Ordering::Relaxed);
         self.adopt(held, new);
         self.record(FleetEvent::Grant);
         Ok(access)

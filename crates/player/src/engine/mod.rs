@@ -325,6 +325,7 @@ impl Engine {
         }
         self.current = None;
         self.flush_output();
+        self.shared.status.set_heard(None);
         self.active = true;
         self.asked = Some(Instant::now());
         if let Some(d) = self.dev.as_mut() {
@@ -473,9 +474,7 @@ impl Engine {
         }
         if let Some(dev) = self.dev.take() {
             let (underruns, silence) = dev.close(played);
-            let stats = &self.shared.stats;
-            stats.underruns.fetch_add(underruns, Ordering::Relaxed);
-            stats.silence_frames.fetch_add(silence, Ordering::Relaxed);
+            self.shared.stats.close_output(underruns, silence);
         }
         self.active = false;
         self.shared.go_idle(ended_by);
@@ -504,6 +503,19 @@ impl Engine {
 
     fn publish(&self) {
         self.shared.set_state(self.state());
+        self.shared.status.set_queue(crate::status::QueueNow {
+            index: self.queue.current().map(|(i, _)| i),
+            len: self.queue.len(),
+            repeat: self.queue.repeat(),
+            shuffle: self.queue.shuffle_seed(),
+            volume: self.volume,
+        });
+        if let Some(d) = &self.dev {
+            self.shared.stats.set_open_output(
+                d.status.underruns.load(Ordering::Relaxed),
+                d.status.silence_frames.load(Ordering::Relaxed),
+            );
+        }
         if !self.active {
             self.shared.set_idle();
         }

@@ -9,6 +9,7 @@ use crate::PlayerError;
 use crate::events::{PlayerEvent, Stats};
 use crate::plan::Target;
 use crate::queue::Repeat;
+use crate::status::{NowPlaying, StatusCell};
 
 /// Commands from the handle, applied in one place (`Engine::apply`).
 #[derive(Debug)]
@@ -86,6 +87,8 @@ pub(crate) struct Shared {
     /// Signalled when the engine becomes idle (what [`Shared::wait_idle`] sleeps on).
     idle_signal: (Mutex<()>, Condvar),
     state: AtomicU8,
+    /// What [`crate::Player::status`] reads: the queue, the settings, the item heard.
+    pub status: StatusCell,
 }
 
 impl Shared {
@@ -100,11 +103,24 @@ impl Shared {
             idle: AtomicBool::new(true),
             idle_signal: (Mutex::new(()), Condvar::new()),
             state: AtomicU8::new(0),
+            status: StatusCell::default(),
         }
     }
 
     pub fn emit(&self, e: PlayerEvent) {
         crate::log::event(&e);
+        if let PlayerEvent::TrackChanged {
+            index,
+            info,
+            preview,
+        } = &e
+        {
+            self.status.set_heard(Some(NowPlaying {
+                index: *index,
+                info: info.clone(),
+                preview: *preview,
+            }));
+        }
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.retain(|s| s.send(e.clone()).is_ok());
         }
@@ -151,6 +167,7 @@ impl Shared {
         let guard = lock.lock();
         self.set_state(PlayerState::Idle);
         self.idle.store(true, Ordering::Release);
+        self.status.set_heard(None);
         if let Some(e) = event {
             self.emit(e);
         }

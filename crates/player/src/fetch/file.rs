@@ -81,6 +81,7 @@ pub async fn run_file(mut job: FileJob, mut prod: ByteProducer) -> Result<(), Pl
             return Err(gave_up(&job.url, attempt, progress_at, failure.error));
         }
         super::retrying(&job.url, attempt, wait, &failure.error);
+        job.counters.retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(wait).await;
     }
 }

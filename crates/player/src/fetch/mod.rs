@@ -43,6 +43,9 @@ pub struct FetchCounters {
     pub requests: AtomicU64,
     /// Playlists fetched again because their signed URLs had expired.
     pub refreshes: AtomicU64,
+    /// Media requests tried again after a transient failure (5xx, 429, a dropped or
+    /// stalled connection).
+    pub retries: AtomicU64,
 }
 
 pub(crate) fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
@@ -154,6 +157,9 @@ pub(crate) async fn get(
                     return Err(gave_up(url, attempt, start, f.error));
                 }
                 retrying(url, attempt, wait, &f.error);
+                if let Some(c) = counters {
+                    c.retries.fetch_add(1, Ordering::Relaxed);
+                }
                 tokio::time::sleep(wait).await;
             }
             Err(f) => return Err(f.error),
