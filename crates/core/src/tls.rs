@@ -17,11 +17,18 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
-/// The crypto provider every TLS connection uses.
+/// The crypto provider every TLS connection uses: the process's default when one is
+/// installed, else *ring* (the tree's only provider), installed as the default so that other
+/// rustls users in the process (a `rediss://` token store) find it.
 fn provider() -> Arc<CryptoProvider> {
+    if let Some(p) = CryptoProvider::get_default() {
+        return p.clone();
+    }
+    // Another thread may install one in between: whichever won is the one used.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     CryptoProvider::get_default()
         .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
 /// The platform's verifier, made (trust roots read) on first use.

@@ -377,7 +377,7 @@ mod tests {
             std::time::Duration::from_secs(60),
         );
         let url = url::Url::parse(&url).expect("url");
-        let http = reqwest::Client::new();
+        let http = scplay_core::tls::client_builder().build().expect("client");
         let whole = http
             .get(url.clone())
             .send()

@@ -18,6 +18,8 @@ pub async fn start_with(config: EmulatorConfig) -> Emulator {
 
 /// A client that never follows redirects, so tests see every 302.
 pub fn client() -> Client {
+    // reqwest brings no crypto provider of its own (the workspace's one is rustls' ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
