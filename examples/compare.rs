@@ -5,7 +5,13 @@
 //! cargo run --release --example compare                          # all tables
 //! cargo run --release --example compare -- --runs 9 --cpu-runs 5
 //! cargo run --release --example compare -- --realtime-only --realtime-secs 60
+//! cargo build --release --example play && cargo run --release --example compare -- --cold-only --realtime-secs 0
 //! ```
+//!
+//! Cold start (`compare/cold.rs`; needs the `play` example built beside it): from spawning
+//! `play --sink pipe TARGET` to the first PCM byte on its stdout, for a direct playlist URL (and
+//! ffmpeg), a track URN and a soundcloud.com URL through the API with a stored token, at 0 and
+//! 50 ms per answer. Then `next` to an item not preloaded (`compare/next.rs`), in process.
 //!
 //! Without ffmpeg on the PATH the scplay columns are still measured and the ffmpeg ones say
 //! so. Time to first audio is from starting playback of a direct playlist URL to the first
@@ -19,7 +25,6 @@
 //! `/proc`) of the 60-minute track played in real time to a null output, against
 //! `ffmpeg -re … -f null -`.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,19 +35,13 @@ use scplay_player::{Player, PlayerOptions, Sink};
 mod first_pcm;
 use first_pcm::first_pcm as scplay_ttfa;
 
+#[path = "compare/cold.rs"]
+mod cold;
+#[path = "compare/next.rs"]
+mod next;
+
 fn ffmpeg_ttfa(url: &str) -> Option<Duration> {
-    let start = Instant::now();
-    let mut child = ffmpeg_pipe(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut out = child.stdout.take()?;
-    let mut b = [0u8; 1];
-    let t = out.read_exact(&mut b).ok().map(|_| start.elapsed());
-    let _ = child.kill();
-    let _ = child.wait();
-    t
+    cold::first_byte(ffmpeg_pipe(url))
 }
 
 fn median(mut v: Vec<Duration>) -> Option<Duration> {
@@ -269,6 +268,11 @@ fn main() {
         }
     }
     if args.iter().any(|a| a == "--realtime-only") {
+        return;
+    }
+    cold::table(&emu, runs, have_ffmpeg, median, ffmpeg_pipe);
+    next::table(&emu, &rt, runs, median);
+    if args.iter().any(|a| a == "--cold-only") {
         return;
     }
     println!();

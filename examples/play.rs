@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use scplay::core::{Client, MemoryStore};
 use scplay::player::{
     Loudness, LoudnessMode, Player, PlayerError, PlayerEvent, PlayerOptions, Prefer, Repeat,
     Target, TrackInfo,
@@ -36,6 +35,8 @@ use scplay::player::{
 mod cli;
 #[path = "play/control.rs"]
 mod control;
+#[path = "play/demo.rs"]
+mod demo;
 #[path = "play/fail.rs"]
 mod fail;
 #[path = "play/hook.rs"]
@@ -70,7 +71,8 @@ struct Args {
     /// (soundcloud:tracks:123), numeric track ids, or direct http(s) URLs to an .m3u8 playlist
     /// or an audio file. They form one queue that plays gaplessly.
     targets: Vec<String>,
-    /// Start the built-in SoundCloud emulator and play its demo playlist (no account, no network).
+    /// Start the built-in SoundCloud emulator and play its demo playlist (no account, no
+    /// network; builds with the `demo` feature, on by default).
     #[arg(long)]
     demo: bool,
     /// Where the audio goes: cpal, cpal:DEVICE (see --list-devices), wav:PATH, pipe (raw f32le on stdout), null.
@@ -336,6 +338,9 @@ fn check(args: &Args) -> Result<Checked, Fail> {
         ));
     }
     let start = parse_start(&args.start).map_err(|e| Fail::usage(format!("--start: {e}.")))?;
+    if args.demo {
+        demo::available()?;
+    }
     if !args.demo && args.targets.is_empty() && args.control.is_none() {
         return Err(Fail::usage(
             "nothing to play: give a TARGET (a SoundCloud URL, URN, id or media URL), or --demo.",
@@ -399,32 +404,15 @@ fn run(args: Args) -> Result<(), Fail> {
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| Fail::other("runtime", format!("cannot start: {e}.")))?;
     // The demo runs against the built-in emulator: no credentials, no network.
-    let emulator = if args.demo {
-        Some(
-            rt.block_on(scplay_emulator::Emulator::start(Default::default()))
-                .map_err(|e| {
-                    Fail::other("demo", format!("cannot start the demo emulator: {e}."))
-                })?,
-        )
+    let (emulator, client) = if args.demo {
+        let (emu, client) = demo::start(&rt)?;
+        (Some(emu), Some(client))
     } else {
-        None
-    };
-    let client = match &emulator {
-        Some(emu) => Some(
-            Client::builder()
-                .client_id(scplay_emulator::catalog::CLIENT_ID)
-                .client_secret(scplay_emulator::catalog::CLIENT_SECRET)
-                .api_base(emu.api_base())
-                .auth_base(emu.auth_base())
-                .web_base(emu.web_base())
-                .token_store(MemoryStore::new())
-                .build()
-                .map_err(|e| Fail::other("config", format!("{e}.")))?,
-        ),
-        None => args
+        let client = args
             .api
             .client(None)
-            .map_err(|e| Fail::usage(format!("{e}.")))?,
+            .map_err(|e| Fail::usage(format!("{e}.")))?;
+        (None, client)
     };
     if client.is_none()
         && checked
@@ -487,6 +475,8 @@ fn run(args: Args) -> Result<(), Fail> {
         c.shutdown(&rt);
     }
     drop(player);
+    // Stops the demo's emulator (a build without the `demo` feature holds nothing here).
+    #[allow(clippy::drop_non_drop)]
     drop(emulator);
     hook.finish();
     let stopped = stop.reason().or_else(|| {

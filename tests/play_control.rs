@@ -93,7 +93,7 @@ async fn pause_and_quit_through_http() {
     let control = line_where(&out, Duration::from_secs(5), |l| l.contains("\"control\""));
     let v: Value = serde_json::from_str(&control).unwrap();
     assert_eq!(v, json!({"event": "control", "url": url}));
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     status_until(&http, &url, None, |s| s["state"] == "playing").await;
     let r = http.post(format!("{url}api/pause")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -119,7 +119,7 @@ async fn stays_up_after_the_queue_ends_until_a_signal() {
             l.contains("\"queue_ended\"")
         })
     });
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     // The token from the environment guards every request.
     let r = http.get(format!("{url}api/status")).send().await.unwrap();
     assert_eq!(r.status(), 401);
@@ -175,7 +175,7 @@ async fn starts_without_a_target_and_waits_for_one() {
     let emu = emulator().await;
     let (mut child, url, out) =
         tokio::task::block_in_place(|| spawn(&emu, &["--json", "--sink", "null"], None));
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let s = status_until(&http, &url, None, |s| s["state"] == "idle").await;
     assert_eq!(s["queue"]["length"], 0);
     let first_light = json!({"target": "https://soundcloud.com/scplay-demo/first-light"});

@@ -61,7 +61,7 @@ impl Driver {
         let d = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            http: scplay_testkit::http(),
         };
         let end = Instant::now() + Duration::from_secs(20);
         loop {
@@ -200,7 +200,7 @@ async fn the_page_pauses_and_skips_in_a_real_browser() {
         .unwrap();
     player.enqueue(&catalog::TRACK_DEMO_1.to_string()).unwrap();
 
-    let (http, url) = (reqwest::Client::new(), remote.url());
+    let (http, url) = (scplay_testkit::http(), remote.url());
     let s = driver.session().await;
     s.post("/url", json!({"url": url})).await;
     s.text_until("#state", |t| t.eq_ignore_ascii_case("playing"))

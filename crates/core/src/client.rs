@@ -203,7 +203,14 @@ impl ClientBuilder {
             refresh_margin: self.refresh_margin,
             max_response_bytes: self.max_response_bytes,
         };
-        let http = reqwest::Client::builder()
+        if [&config.api_base, &config.auth_base]
+            .iter()
+            .any(|u| u.scheme() == "https")
+        {
+            // Read while the caller goes on; the first request's handshake would wait for them.
+            crate::tls::preload_roots();
+        }
+        let http = crate::tls::client_builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             // Redirects are followed by hand, so credentials never follow them off-origin.

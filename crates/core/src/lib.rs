@@ -56,6 +56,7 @@ mod origin;
 mod pagination;
 mod secret;
 pub mod store;
+pub mod tls;
 mod token;
 mod urn;
 

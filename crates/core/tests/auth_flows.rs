@@ -65,7 +65,7 @@ async fn authorization_code_with_the_loopback_listener() {
     .await;
     let back = browser(&url).await;
     assert!(back.starts_with(&redirect));
-    let page = reqwest::get(&back).await.unwrap().text().await.unwrap();
+    let page = scplay_testkit::get(&back).await.text().await.unwrap();
     let outcome = listening.await.unwrap();
     assert!(
         page.contains("You can close this tab"),

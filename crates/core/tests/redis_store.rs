@@ -138,7 +138,9 @@ async fn a_renewer_dropped_right_after_its_renewal_has_released_the_lock() {
 
 /// Spends `refresh` at the token endpoint, as a renewer would just before dying.
 async fn spend(emu: &Emulator, refresh: &Secret) {
-    let r = reqwest::Client::new()
+    let r = scplay_core::tls::client_builder()
+        .build()
+        .unwrap()
         .post(format!(
             "{}/oauth/token",
             emu.auth_base().trim_end_matches('/')

@@ -80,7 +80,7 @@ async fn an_idle_connection_does_not_block_the_sign_in() {
     slow.write_all(b"GET /callback?code=").await.unwrap();
     let t = Instant::now();
     let back = browser(&url).await;
-    let page = reqwest::get(&back).await.unwrap().text().await.unwrap();
+    let page = scplay_testkit::get(&back).await.text().await.unwrap();
     assert!(page.contains("You can close this tab"), "{page}");
     task.await.unwrap().unwrap();
     assert!(
@@ -112,7 +112,7 @@ async fn a_callback_with_a_wrong_state_is_ignored() {
         assert!(!task.is_finished(), "{target} ended the sign-in");
     }
     let back = browser(&url).await;
-    let page = reqwest::get(&back).await.unwrap().text().await.unwrap();
+    let page = scplay_testkit::get(&back).await.text().await.unwrap();
     assert!(page.contains("You can close this tab"), "{page}");
     task.await.unwrap().unwrap();
     assert!(client.me().await.is_ok());
@@ -132,7 +132,7 @@ async fn the_listener_binds_the_host_of_the_redirect_uri() {
     let (_emu, client, url, task) = listening(&redirect).await;
     let back = browser(&url).await;
     assert!(back.starts_with(&redirect));
-    let page = reqwest::get(&back).await.unwrap().text().await.unwrap();
+    let page = scplay_testkit::get(&back).await.text().await.unwrap();
     assert!(page.contains("You can close this tab"), "{page}");
     task.await.unwrap().unwrap();
     assert!(client.me().await.is_ok());
@@ -143,7 +143,7 @@ async fn the_listener_binds_the_host_of_the_redirect_uri() {
         let (_emu, _client, url, task) = listening(&redirect).await;
         let back = browser(&url).await;
         let direct = back.replace("localhost", ip);
-        let page = reqwest::get(&direct).await.unwrap().text().await.unwrap();
+        let page = scplay_testkit::get(&direct).await.text().await.unwrap();
         assert!(page.contains("You can close this tab"), "{ip}: {page}");
         task.await.unwrap().unwrap();
     }

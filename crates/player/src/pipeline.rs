@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use scplay_core::{Access, Client, Resource, Track};
+use scplay_core::{Access, Client, Resource, Streams, Track, TrackUrn};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 use url::Url;
@@ -78,6 +78,22 @@ pub(crate) enum Item {
     Skip(TrackInfo, PlayerError),
 }
 
+/// The track an API URL names (`…/tracks/123` or `…/tracks/soundcloud:tracks:123`), with
+/// the `secret_token` of its query.
+fn track_at(location: &url::Url) -> Option<(TrackUrn, Option<String>)> {
+    let mut segments = location.path_segments()?.rev();
+    let (id, kind) = (segments.next()?, segments.next()?);
+    if kind != "tracks" {
+        return None;
+    }
+    let urn = TrackUrn::parse(id).ok()?;
+    let secret = location
+        .query_pairs()
+        .find(|(k, _)| k == "secret_token")
+        .map(|(_, v)| v.into_owned());
+    Some((urn, secret))
+}
+
 fn track_targets(tracks: Vec<Track>) -> Vec<Target> {
     tracks
         .into_iter()
@@ -92,13 +108,36 @@ impl Ctx {
         })
     }
 
-    async fn track_stream(&self, track: &Track) -> Result<Stream, PlayerError> {
+    async fn track_stream(
+        &self,
+        track: &Track,
+        streams: Option<scplay_core::Result<Streams>>,
+    ) -> Result<Stream, PlayerError> {
         let client = self.client()?;
-        let plan =
-            plan::resolve_track(client, &self.http, track, self.opts.prefer, self.opts.net())
-                .await?;
+        let (prefer, net) = (self.opts.prefer, self.opts.net());
+        let plan = plan::resolve_track(client, &self.http, track, streams, prefer, net).await?;
         let refresh = plan::refresher(client, track, plan.kind);
         Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
+    }
+
+    /// What a soundcloud.com URL names. When `/resolve` points at a track, its `/streams`
+    /// are asked for (into `streams`) while its metadata is fetched.
+    async fn page(
+        &self,
+        url: &str,
+        streams: &mut Option<scplay_core::Result<Streams>>,
+    ) -> Result<Resource, PlayerError> {
+        let client = self.client()?;
+        let location = client.resolve_location(url).await?;
+        let Some((urn, secret)) = track_at(&location) else {
+            return Ok(client.resource_at(&location).await?);
+        };
+        let (resource, found) = tokio::join!(
+            client.resource_at(&location),
+            client.streams(urn, secret.as_deref())
+        );
+        *streams = Some(found);
+        Ok(resource?)
     }
 
     /// A playlist's tracks.
@@ -114,20 +153,27 @@ impl Ctx {
             .unwrap_or_default())
     }
 
-    /// Resolves `target` (the API for tracks and pages, nothing for direct URLs).
+    /// Resolves `target` (the API for tracks and pages, nothing for direct URLs). A track's
+    /// metadata and its `/streams` are asked for together: one round trip, not two.
     pub async fn resolve(&self, target: &Target) -> Result<Item, PlayerError> {
+        let mut streams = None;
         let track = match target {
             Target::Direct(url) => {
                 let plan = plan::resolve_direct(&self.http, url, self.opts.net()).await?;
                 let stream = Stream::new(plan, None, self.opts.segment_cache_bytes);
                 return Ok(Item::Track(Box::new(stream)));
             }
-            Target::Track(urn) => self.client()?.track(*urn).await?,
+            Target::Track(urn) => {
+                let client = self.client()?;
+                let (track, found) = tokio::join!(client.track(*urn), client.streams(*urn, None));
+                streams = Some(found);
+                track?
+            }
             Target::Playlist(urn) => {
                 let tracks = self.playlist_tracks(*urn).await?;
                 return Ok(Item::Playlist(track_targets(tracks)));
             }
-            Target::Page(url) => match self.client()?.resolve(url).await? {
+            Target::Page(url) => match self.page(url, &mut streams).await? {
                 Resource::Track(t) => *t,
                 Resource::Playlist(p) => {
                     let tracks = match p.tracks {
@@ -153,7 +199,7 @@ impl Ctx {
             let title = info.title.clone().unwrap_or_default();
             return Ok(Item::Skip(info, PlayerError::Blocked { title }));
         }
-        match self.track_stream(&track).await {
+        match self.track_stream(&track, streams).await {
             Ok(s) => Ok(Item::Track(Box::new(s))),
             Err(e) if e.is_not_playable() => Ok(Item::Skip(info, e)),
             Err(e) => Err(e),
@@ -326,6 +372,18 @@ mod tests {
     use super::*;
     use crate::plan::StreamKind;
 
+    #[test]
+    fn a_resolved_track_location_names_its_track_and_secret() {
+        let at = |s: &str| track_at(&url::Url::parse(s).expect("url"));
+        let (urn, secret) = at("http://api.test/tracks/123?secret_token=s-x").expect("track");
+        assert_eq!((urn.id(), secret.as_deref()), (123, Some("s-x")));
+        let (urn, secret) = at("http://api.test/tracks/soundcloud:tracks:7").expect("track");
+        assert_eq!((urn.id(), secret), (7, None));
+        assert!(at("http://api.test/playlists/123").is_none());
+        assert!(at("http://api.test/tracks/abc").is_none());
+        assert!(at("http://api.test/users/1/tracks").is_none());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_progressive_seek_knows_the_file_length_from_a_head_request() {
         let emu = scplay_emulator::Emulator::start(Default::default())
@@ -336,7 +394,7 @@ mod tests {
             std::time::Duration::from_secs(60),
         );
         let url = url::Url::parse(&url).expect("url");
-        let http = reqwest::Client::new();
+        let http = scplay_core::tls::client_builder().build().expect("client");
         let whole = http
             .get(url.clone())
             .send()

@@ -227,11 +227,14 @@ fn secret_token(t: &Track) -> Option<String> {
 
 /// Resolves a track of the API to a plan: blocked is refused before any media request; a
 /// preview plays the preview; otherwise the preferred stream that is neither encrypted nor a
-/// 30 s stand-in for the full track.
+/// 30 s stand-in for the full track. `prefetched` is the track's `/streams` when it was asked
+/// for together with the metadata (without the secret token: a private track's answer is
+/// asked for again with it).
 pub async fn resolve_track(
     client: &Client,
     http: &reqwest::Client,
     track: &Track,
+    prefetched: Option<scplay_core::Result<scplay_core::Streams>>,
     prefer: Prefer,
     policy: fetch::NetPolicy,
 ) -> Result<StreamPlan, PlayerError> {
@@ -245,7 +248,11 @@ pub async fn resolve_track(
         });
     }
     let secret = secret_token(track);
-    let streams = client.streams(urn, secret.as_deref()).await?;
+    let streams = match prefetched {
+        Some(Ok(streams)) => streams,
+        Some(Err(e)) if secret.is_none() => return Err(e.into()),
+        _ => client.streams(urn, secret.as_deref()).await?,
+    };
     if track.access == Some(Access::Preview) {
         let url = streams.preview_mp3_128_url.as_deref().ok_or_else(|| {
             PlayerError::NoStream("a preview-only track without a preview stream".into())

@@ -77,7 +77,8 @@ impl Player {
                 what: "the fetch runtime",
                 source,
             })?;
-        let http = reqwest::Client::builder()
+        // The process's one TLS set-up: no certificate is read until an https URL is fetched.
+        let http = scplay_core::tls::client_builder()
             .user_agent(concat!("scplay/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::limited(5))

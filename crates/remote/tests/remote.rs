@@ -74,7 +74,7 @@ async fn status_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_reaches_the_player_and_shows_in_the_status() {
     let (_emu, _player, remote) = setup(RemoteOptions::default()).await;
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let s = status(&http, &remote).await;
     assert_eq!(s["state"], "idle");
     assert_eq!(s["track"], Value::Null);
@@ -213,7 +213,7 @@ async fn every_command_reaches_the_player_and_shows_in_the_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_json_errors_naming_the_field() {
     let (_emu, _player, remote) = setup(RemoteOptions::default()).await;
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let raw = |path: &str, body: &'static str| {
         http.post(url(&remote, path))
             .header("content-type", "application/json")
@@ -287,7 +287,7 @@ async fn with_a_token_every_request_needs_it() {
         ..RemoteOptions::default()
     };
     let (_emu, _player, remote) = setup(opts).await;
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     for path in ["api/status", "metrics", "api/events", "api/nothing"] {
         let r = http.get(url(&remote, path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
@@ -364,7 +364,7 @@ async fn the_event_stream_carries_player_events_as_json_lines() {
         ..RemoteOptions::default()
     };
     let (_emu, player, remote) = setup(opts).await;
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let mut resp = http.get(url(&remote, "api/events")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(
@@ -477,7 +477,7 @@ fn samples(text: &str) -> Vec<(String, String, f64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_prometheus_text_with_the_documented_names() {
     let (_emu, player, remote) = setup(RemoteOptions::default()).await;
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let events = player.events();
     // A blocked track (skipped), then one that plays to its end.
     player.play(&catalog::TRACK_BLOCKED.to_string()).unwrap();
@@ -595,7 +595,7 @@ async fn connections_past_the_limit_wait_for_a_slot() {
         .await
         .unwrap();
     let started = Instant::now();
-    let http = reqwest::Client::new();
+    let http = scplay_testkit::http();
     let s = status(&http, &remote).await;
     assert_eq!(s["state"], "idle");
     let waited = started.elapsed();

@@ -49,6 +49,19 @@ pub fn app_client(emu: &Emulator) -> Client {
     client_builder(emu).build().expect("the client builds")
 }
 
+/// A plain HTTP client for tests, on the process's shared TLS set-up (the tree has no crypto
+/// provider of reqwest's own).
+pub fn http() -> reqwest::Client {
+    scplay_core::tls::client_builder()
+        .build()
+        .expect("the HTTP client builds")
+}
+
+/// `GET url` with [`http`].
+pub async fn get(url: &str) -> reqwest::Response {
+    http().get(url).send().await.expect("the GET is answered")
+}
+
 /// A loopback port nobody listens on now, below the kernel's ephemeral range (Linux:
 /// 32768–60999): a port taken from that range and released can be handed to any outgoing
 /// connection (or another test's port 0) before the server binds it. Tried at random, so

@@ -60,10 +60,25 @@ impl Client {
     /// `GET /resolve?url=…`: the resource behind a soundcloud.com (or on.soundcloud.com) URL,
     /// secret links included.
     pub async fn resolve(&self, url: &str) -> Result<Resource> {
+        let location = self.resolve_location(url).await?;
+        self.resource_at(&location).await
+    }
+
+    /// The first half of [`Client::resolve`]: the API URL a soundcloud.com URL stands for
+    /// (`/resolve`'s redirect, e.g. `…/tracks/123?secret_token=…`), refused unless it is on
+    /// the API origin. A player that knows a track's id from it can ask for its streams
+    /// while [`Client::resource_at`] fetches the metadata.
+    pub async fn resolve_location(&self, url: &str) -> Result<reqwest::Url> {
         let req = Req::new(Method::GET, self.api_url("/resolve")?).query("url", url);
         let location = self.location(req).await?;
         // The location is an API URL (with numeric ids, as the live service still sends);
         // refuse anything off the API origin before sending the token there.
+        on_origin(location.as_str(), &self.config().api_base)
+    }
+
+    /// The second half of [`Client::resolve`]: the resource at an API URL that
+    /// [`Client::resolve_location`] returned (refused off the API origin).
+    pub async fn resource_at(&self, location: &reqwest::Url) -> Result<Resource> {
         let target = on_origin(location.as_str(), &self.config().api_base)?;
         let v: Value = self.json(Req::new(Method::GET, target)).await?;
         let decode = |e: serde_json::Error| Error::decode(location.as_str(), e);

@@ -29,7 +29,7 @@ pub fn client_with_store(emu: &Emulator, store: Arc<dyn TokenStore>) -> Client {
 
 /// Acts as the browser: opens the authorize URL and returns where it was sent back to.
 pub async fn browser(authorize_url: &str) -> String {
-    let c = reqwest::Client::builder()
+    let c = scplay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

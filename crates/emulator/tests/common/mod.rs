@@ -12,6 +12,8 @@ pub use scplay_testkit::{emulator as start, emulator_with as start_with};
 
 /// A client that never follows redirects, so tests see every 302.
 pub fn client() -> Client {
+    // reqwest brings no crypto provider of its own (the workspace's one is rustls' ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -35,7 +35,7 @@ pub fn play_to_wav(
 
 /// Downloads a whole rendition (HLS: init then every segment; else the file).
 pub async fn download(url: &str) -> (Vec<u8>, u64, &'static str) {
-    let http = reqwest::Client::new();
+    let http = scplay_core::tls::client_builder().build().unwrap();
     let u = url::Url::parse(url).unwrap();
     if u.path().ends_with(".m3u8") {
         let pl = fetch::playlist(&http, &u, Default::default())
