@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use scplay_emulator::{Fault, FaultKind, Origin, catalog};
-use scplay_player::{Player, PlayerOptions, Prefer, Sink, StatsSnapshot, Target, read_wav};
+use scplay_player::{Player, PlayerOptions, Prefer, Sink, StatsSnapshot, Target};
 
 /// Source samples (per channel) of the set and where its items join.
 const SET_FRAMES: usize = 780_570;
@@ -61,7 +61,7 @@ fn play_queue_to_wav(
     player.wait().unwrap();
     let stats = player.stats();
     drop(player);
-    let (f, s) = read_wav(&std::fs::read(&path).unwrap()).unwrap();
+    let (f, s) = take_wav(&path);
     assert_eq!((f.rate, f.channels), (44_100, 2));
     (s, stats)
 }

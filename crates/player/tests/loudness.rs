@@ -14,7 +14,6 @@ use common::*;
 use scplay_emulator::catalog;
 use scplay_player::{
     Format, Loudness, LoudnessMode, Player, PlayerOptions, SampleWriter, Sink, Target, WavWriter,
-    read_wav,
 };
 
 const RATE: u32 = 44_100;
@@ -62,7 +61,7 @@ fn play(
     player.play_all(targets);
     player.wait().unwrap();
     drop(player);
-    let (f, s) = read_wav(&std::fs::read(&path).unwrap()).unwrap();
+    let (f, s) = take_wav(&path);
     assert_eq!((f.rate, f.channels), (RATE, 2));
     s
 }

@@ -108,12 +108,7 @@ async fn preview_plays_the_preview_and_says_so() {
             .try_iter()
             .any(|e| matches!(e, PlayerEvent::Playing { preview: true, .. }));
         drop(player);
-        (
-            preview,
-            scplay_player::read_wav(&std::fs::read(path).unwrap())
-                .unwrap()
-                .1,
-        )
+        (preview, take_wav(&path).1)
     })
     .await
     .unwrap();
@@ -248,7 +243,7 @@ async fn seek_lands_on_the_sample() {
         player.resume();
         player.wait().unwrap();
         drop(player);
-        scplay_player::read_wav(&std::fs::read(path).unwrap()).unwrap().1
+        take_wav(&path).1
     })
     .await
     .unwrap();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use scplay_emulator::{EmulatorConfig, Origin, catalog};
-use scplay_player::{Player, PlayerEvent, PlayerOptions, Repeat, Sink, Target, read_wav};
+use scplay_player::{Player, PlayerEvent, PlayerOptions, Repeat, Sink, Target};
 
 fn track(id: u64) -> Target {
     Target::Track(id.into())
@@ -254,7 +254,7 @@ async fn a_preloaded_track_whose_urls_expired_refreshes_them_and_plays_the_same(
         player.wait().unwrap();
         let stats = player.stats();
         drop(player);
-        (read_wav(&std::fs::read(&path).unwrap()).unwrap().1, stats)
+        (take_wav(&path).1, stats)
     };
     let emu = emulator().await;
     let c = client(&emu);

@@ -35,6 +35,7 @@ fn play(emu: &Emulator, target: Target, name: &str, o: PlayerOptions) -> PlayRes
     let samples = read_wav(&std::fs::read(&path).unwrap_or_default())
         .map(|(_, s)| s)
         .unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
     PlayResult {
         samples,
         result,

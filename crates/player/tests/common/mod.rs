@@ -11,6 +11,13 @@ use scplay_player::{Player, PlayerOptions, Sink, fetch, hls, read_wav};
 
 pub use scplay_testkit::{app_client as client, emulator, wait_event, wait_until};
 
+/// Reads a WAV file the player wrote and removes it (tests write hundreds of MB a run).
+pub fn take_wav(path: &std::path::Path) -> (scplay_player::Format, Vec<f32>) {
+    let wav = read_wav(&std::fs::read(path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(path);
+    wav
+}
+
 pub fn temp_wav(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scplay-player-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -29,7 +36,7 @@ pub fn play_to_wav(
     player.play(target).unwrap();
     player.wait().unwrap_or_else(|e| panic!("{target}: {e}"));
     drop(player);
-    let (f, s) = read_wav(&std::fs::read(&path).unwrap()).unwrap();
+    let (f, s) = take_wav(&path);
     (f.rate, f.channels, s)
 }
 
