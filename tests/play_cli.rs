@@ -298,18 +298,15 @@ fn on_terminal(emu: &Emulator, args: &[&str]) -> std::process::Child {
 
 /// Waits (up to 10 s) until a request whose path contains `path` has reached `origin`.
 fn wait_arrival(emu: &Emulator, origin: Origin, path: &str) {
-    let end = std::time::Instant::now() + Duration::from_secs(10);
-    while std::time::Instant::now() < end {
-        if emu
-            .arrivals()
+    let arrived = || {
+        emu.arrivals()
             .iter()
             .any(|(o, p)| *o == origin && p.contains(path))
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("no request for {path} within 10 s");
+    };
+    assert!(
+        scplay_testkit::wait_until(Duration::from_secs(10), arrived),
+        "no request for {path} within 10 s"
+    );
 }
 
 /// Waits (up to `limit`) for the process to exit; how long it took.

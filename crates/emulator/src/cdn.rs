@@ -14,7 +14,6 @@ use axum::routing::get;
 use crate::media::TrackMedia;
 use crate::media::mp3::VirtualMp3;
 use crate::server::{AppState, Shared, lock};
-use crate::time::unix_now;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,7 +43,7 @@ pub fn preview_path(id: u64) -> String {
 
 /// An absolute signed URL for `path`, valid for the configured TTL.
 pub fn signed_url(s: &Shared, path: &str) -> String {
-    let expires = unix_now() + s.config().cdn_url_ttl.as_secs() as i64;
+    let expires = s.cdn_clock.expiry(s.config().cdn_url_ttl);
     format!("{}{path}?{}", s.origins.cdn, s.signer.query(path, expires))
 }
 
@@ -70,7 +69,7 @@ fn not_found() -> Response {
 /// Checks the signature, then finds the track's media.
 fn authorize(s: &Shared, uri: &Uri, q: Option<&str>, id: u64) -> Result<TrackMedia, Box<Response>> {
     s.signer
-        .verify(uri.path(), q, unix_now())
+        .verify(uri.path(), q, s.cdn_clock.now())
         .map_err(|_| Box::new(denied()))?;
     let store = lock(&s.store);
     let t = store.tracks.get(&id).ok_or_else(|| Box::new(not_found()))?;

@@ -19,7 +19,7 @@ use crate::log::{LoggedRequest, Origin, RequestLog};
 use crate::model::Store;
 use crate::oauth::{GrantCounts, OAuthState};
 use crate::render::Origins;
-use crate::signing::Signer;
+use crate::signing::{CdnClock, Signer};
 
 /// State every handler shares.
 pub struct Shared {
@@ -32,6 +32,7 @@ pub struct Shared {
     pub faults: Faults,
     pub log: RequestLog,
     pub signer: Signer,
+    pub cdn_clock: CdnClock,
     pub started: Instant,
 }
 
@@ -153,6 +154,7 @@ impl Emulator {
             faults: Faults::default(),
             log: RequestLog::default(),
             signer: Signer::new(random_key()),
+            cdn_clock: CdnClock::default(),
             started: Instant::now(),
             config: Mutex::new(config),
         });
@@ -274,9 +276,15 @@ impl Emulator {
         lock(&self.shared.oauth).expire_all(Instant::now());
     }
 
+    /// Makes every CDN URL signed so far expire now (as if their lifetime had passed); URLs
+    /// signed afterwards are valid.
+    pub fn expire_cdn_urls(&self) {
+        self.shared.cdn_clock.expire_all();
+    }
+
     /// Signs a CDN path the way the `/streams` hop does, valid for `ttl`.
     pub fn sign_cdn_path(&self, path: &str, ttl: Duration) -> String {
-        let expires = crate::time::unix_now() + ttl.as_secs() as i64;
+        let expires = self.shared.cdn_clock.expiry(ttl);
         format!(
             "{}{path}?{}",
             self.cdn_base(),

@@ -1,5 +1,7 @@
 //! Signed, expiring CDN URLs (`?expires=…&Signature=…`), like the live CDN's.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -13,6 +15,36 @@ pub struct Signer {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The CDN's clock (Unix seconds): the wall clock, moved ahead by [`CdnClock::expire_all`] so
+/// every URL signed so far expires at once, while URLs signed afterwards are valid.
+#[derive(Default)]
+pub struct CdnClock {
+    ahead: AtomicI64,
+    latest: AtomicI64,
+}
+
+impl CdnClock {
+    /// Now, on the CDN's clock.
+    pub fn now(&self) -> i64 {
+        crate::time::unix_now() + self.ahead.load(Ordering::Acquire)
+    }
+
+    /// When a URL signed now for `ttl` expires.
+    pub fn expiry(&self, ttl: std::time::Duration) -> i64 {
+        let expires = self.now() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        self.latest.fetch_max(expires, Ordering::AcqRel);
+        expires
+    }
+
+    /// Moves the clock past the expiry of every URL signed so far.
+    pub fn expire_all(&self) {
+        let behind = self.latest.load(Ordering::Acquire) - self.now() + 1;
+        if behind > 0 {
+            self.ahead.fetch_add(behind, Ordering::AcqRel);
+        }
+    }
 }
 
 /// Why a CDN URL was refused.

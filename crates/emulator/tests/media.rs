@@ -48,12 +48,26 @@ async fn stream_hop_is_signed_expiring_and_token_free() {
         fetch(loc.split('?').next().unwrap()).await.status(),
         StatusCode::FORBIDDEN
     );
-    // Expiry.
+    // Expiry: the lifetime comes from the configuration, and an expired URL is refused (the
+    // CDN's clock moves past it instead of the test waiting for it).
     emu.update_config(|c| c.cdn_url_ttl = Duration::from_secs(1));
     let short = stream_location(&emu, &token, catalog::TRACK_PLAYABLE, "hls_mp3_128").await;
+    let expires: i64 = short
+        .split("expires=")
+        .nth(1)
+        .and_then(|v| v.split('&').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now..=now + 2).contains(&expires), "{expires} vs {now}");
     assert_eq!(fetch(&short).await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    emu.expire_cdn_urls();
     assert_eq!(fetch(&short).await.status(), StatusCode::FORBIDDEN);
+    let fresh = stream_location(&emu, &token, catalog::TRACK_PLAYABLE, "hls_mp3_128").await;
+    assert_eq!(fetch(&fresh).await.status(), StatusCode::OK);
     // The log tells whether a CDN request carried credentials: none did here.
     let cdn: Vec<_> = emu
         .requests()

@@ -314,7 +314,12 @@ async fn refresh_tokens_are_single_use_and_tokens_expire() {
     emu.update_config(|c| c.token_ttl = Duration::from_millis(1));
     let r = refresh(&emu, rt2).await;
     let short = json(r).await["access_token"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    scplay_testkit::eventually(
+        "the 1 ms token to expire",
+        Duration::from_secs(5),
+        async || get(&emu, &short, "/me").await.status() == StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert_eq!(
         get(&emu, &short, "/me").await.status(),
         StatusCode::UNAUTHORIZED

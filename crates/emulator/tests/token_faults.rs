@@ -68,11 +68,12 @@ async fn a_delayed_answer_is_carried_out_before_it_is_sent() {
         .send()
         .await;
     assert!(early.is_err_and(|e| e.is_timeout()));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.grants().refresh_token == 0 {
-        assert!(Instant::now() < deadline, "the grant was never carried out");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    scplay_testkit::eventually(
+        "the grant to be carried out",
+        Duration::from_secs(5),
+        async || emu.grants().refresh_token > 0,
+    )
+    .await;
     assert_eq!(
         refresh_request(&emu, &rt, Duration::from_secs(5))
             .send()

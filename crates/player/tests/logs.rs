@@ -19,14 +19,7 @@ use scplay_testkit::logs::{capture_global, line};
 async fn renewals_refreshes_retries_and_skips_are_logged_without_secrets() {
     let logs = capture_global();
 
-    let emu = Arc::new(
-        Emulator::start(EmulatorConfig {
-            cdn_url_ttl: Duration::from_secs(1),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .unwrap(),
-    );
+    let emu = Arc::new(Emulator::start(EmulatorConfig::default()).await.unwrap());
     // One media segment fails once: the fetch tries it again.
     emu.add_fault(
         Fault::on("/2.m4s", FaultKind::Status(503))
@@ -54,7 +47,7 @@ async fn renewals_refreshes_retries_and_skips_are_logged_without_secrets() {
         // The token and the signed URLs expire while paused: the segments beyond the ring
         // need fresh URLs, which need a fresh token.
         e.expire_access_tokens();
-        std::thread::sleep(Duration::from_secs(2));
+        e.expire_cdn_urls();
         player.resume();
         // What `wait` reports is the skipped item's refusal; the other one played out.
         let r = player.wait();

@@ -4,11 +4,12 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::*;
-use scplay_emulator::{EmulatorConfig, Origin, catalog};
+use scplay_emulator::{Emulator, Origin, catalog};
 use scplay_player::{Player, PlayerEvent, PlayerOptions, Repeat, Sink, Target};
 
 fn track(id: u64) -> Target {
@@ -238,7 +239,10 @@ async fn a_playlist_url_expands_into_its_tracks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preloaded_track_whose_urls_expired_refreshes_them_and_plays_the_same() {
-    let play = |c, name: &str, hold: Duration| {
+    // Paused until the second item is preloaded; then, when `expire`, every signed URL
+    // expires before it resumes.
+    let play = |emu: Arc<Emulator>, name: &str, expire: bool| {
+        let c = client(&emu);
         let path = temp_wav(name);
         let player =
             Player::new(Some(c), Sink::Wav(path.clone()), PlayerOptions::default()).unwrap();
@@ -249,31 +253,31 @@ async fn a_preloaded_track_whose_urls_expired_refreshes_them_and_plays_the_same(
         ]);
         // The second item is preloaded at once (the first is fetched whole); paused, its
         // later segments' signed URLs expire before they are needed.
-        std::thread::sleep(hold);
+        let second = format!("/{}/", catalog::TRACK_THREE_MINUTES);
+        assert!(wait_until(Duration::from_secs(10), || emu
+            .arrivals()
+            .iter()
+            .any(|(o, p)| *o == Origin::Cdn && p.contains(&second))));
+        if expire {
+            emu.expire_cdn_urls();
+        }
         player.resume();
         player.wait().unwrap();
         let stats = player.stats();
         drop(player);
         (take_wav(&path).1, stats)
     };
-    let emu = emulator().await;
-    let c = client(&emu);
+    let emu = Arc::new(emulator().await);
     let (clean, clean_stats) =
-        tokio::task::spawn_blocking(move || play(c, "preload-clean", Duration::from_millis(300)))
+        tokio::task::spawn_blocking(move || play(emu, "preload-clean", false))
             .await
             .unwrap();
     assert_eq!(clean_stats.url_refreshes, 0);
-    let emu = scplay_emulator::Emulator::start(EmulatorConfig {
-        cdn_url_ttl: Duration::from_secs(1),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    let c = client(&emu);
-    let (got, stats) =
-        tokio::task::spawn_blocking(move || play(c, "preload-expired", Duration::from_secs(3)))
-            .await
-            .unwrap();
+    let emu = Arc::new(emulator().await);
+    let e = emu.clone();
+    let (got, stats) = tokio::task::spawn_blocking(move || play(e, "preload-expired", true))
+        .await
+        .unwrap();
     assert!(stats.url_refreshes >= 1, "{stats:?}");
     assert!(
         emu.requests()

@@ -347,14 +347,7 @@ async fn the_play_quota_ends_with_its_reset_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_mid_playback_is_refreshed_once() {
-    let emu = Arc::new(
-        Emulator::start(EmulatorConfig {
-            cdn_url_ttl: Duration::from_secs(1),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .unwrap(),
-    );
+    let emu = Arc::new(Emulator::start(EmulatorConfig::default()).await.unwrap());
     let e = emu.clone();
     let result = tokio::task::spawn_blocking(move || {
         let player = Player::new(Some(client(&e)), Sink::Null, PlayerOptions::default()).unwrap();
@@ -373,7 +366,7 @@ async fn an_expired_token_mid_playback_is_refreshed_once() {
         // The token and the signed URLs expire while paused: the segments beyond the ring
         // need fresh URLs, which need a fresh token.
         e.expire_access_tokens();
-        std::thread::sleep(Duration::from_secs(2));
+        e.expire_cdn_urls();
         player.resume();
         let r = player.wait();
         (r, player.stats())

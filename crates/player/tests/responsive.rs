@@ -31,14 +31,13 @@ fn opts() -> PlayerOptions {
 
 /// Waits (up to 10 s) until the emulator has seen a request whose path contains `path`.
 fn wait_request(emu: &Emulator, path: &str) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < end {
-        if emu.arrivals().iter().any(|(_, p)| p.contains(path)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("no request for {path} within 10 s");
+    assert!(
+        wait_until(Duration::from_secs(10), || emu
+            .arrivals()
+            .iter()
+            .any(|(_, p)| p.contains(path))),
+        "no request for {path} within 10 s"
+    );
 }
 
 /// A stage of loading that can hang, and the path whose request shows it was reached.
