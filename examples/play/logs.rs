@@ -16,7 +16,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// scplay's own targets, which a bare level in `RUST_LOG` applies to.
-const OURS: [&str; 3] = ["scplay_core", "scplay_player", "play"];
+const OURS: [&str; 4] = ["scplay_core", "scplay_player", "scplay_remote", "play"];
 
 /// The shape of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,6 +150,7 @@ mod tests {
         assert!(!f.would_enable("scplay_core::auth", &Level::DEBUG));
         assert!(f.would_enable("scplay_player::fetch", &Level::DEBUG));
         assert!(f.would_enable("play::hook", &Level::INFO));
+        assert!(f.would_enable("scplay_remote::listener", &Level::WARN));
         assert!(f.would_enable("hyper::proto", &Level::WARN));
         assert!(!f.would_enable("reqwest::redirect", &Level::ERROR));
         assert_eq!(from_env(Some("  ")).unwrap(), None);

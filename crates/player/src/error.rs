@@ -186,7 +186,8 @@ impl PlayerError {
     /// A stable, machine-readable name for the kind of failure, for supervisors and logs
     /// (the message may change; these do not): `blocked`, `drm`, `no_stream`, `auth`,
     /// `not_found`, `forbidden`, `quota`, `rate_limited`, `api`, `http`, `network`,
-    /// `playlist`, `decode`, `stalled`, `output`, `invalid_target`, `invalid_volume`.
+    /// `playlist`, `decode`, `stalled`, `output`, `invalid_target`, `invalid_volume`, `setup`,
+    /// `http_client`, `sink`, `unsupported`, `output_closed`.
     pub fn code(&self) -> &'static str {
         use scplay_core::Error as Api;
         match self {

@@ -8,28 +8,7 @@
 use tracing::{debug, error, info, warn};
 
 use crate::events::PlayerEvent;
-use crate::plan::{Target, TrackInfo};
-
-/// A target as it may be logged: URNs as they are, URLs without query, fragment or secret
-/// token.
-pub(crate) fn target(t: &Target) -> String {
-    match t {
-        Target::Track(urn) => urn.to_string(),
-        Target::Playlist(urn) => urn.to_string(),
-        Target::Direct(url) => crate::error::shown(url),
-        Target::Page(page) => page_shown(page),
-    }
-}
-
-/// A soundcloud.com page without its query and fragment, and with the secret token of a
-/// private link (a path segment `s-…`) hidden.
-fn page_shown(page: &str) -> String {
-    let bare = page.split(['?', '#']).next().unwrap_or("");
-    bare.split('/')
-        .map(|seg| if seg.starts_with("s-") { "s-…" } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
-}
+use crate::plan::TrackInfo;
 
 fn title(i: &TrackInfo) -> Option<&str> {
     i.title.as_deref()
@@ -89,22 +68,5 @@ pub(crate) fn event(e: &PlayerEvent) {
         PlayerEvent::Xrun { count } => warn!(count, "xrun: the sound card glitched"),
         PlayerEvent::EndOfTrack(i) => debug!(urn = i.urn.as_deref(), "end of track"),
         PlayerEvent::Stopped => info!("stopped"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_lose_query_fragment_and_secret_token() {
-        assert_eq!(
-            page_shown("https://soundcloud.com/a/b/s-AbC123?si=x&utm=y#t=1"),
-            "https://soundcloud.com/a/b/s-…"
-        );
-        assert_eq!(
-            page_shown("https://soundcloud.com/a/sets/b"),
-            "https://soundcloud.com/a/sets/b"
-        );
     }
 }

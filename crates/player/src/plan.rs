@@ -10,8 +10,8 @@ use crate::hls::MediaPlaylist;
 use crate::options::Prefer;
 use crate::{PlayerError, fetch};
 
-/// What to play.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What to play. Its `Debug` hides secrets (see [`Target::shown`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     /// A track by URN or numeric id.
     Track(TrackUrn),
@@ -21,6 +21,39 @@ pub enum Target {
     Page(String),
     /// A direct http(s) URL to an `.m3u8` media playlist or an audio file (no API).
     Direct(Url),
+}
+
+impl Target {
+    /// The target as it may be logged or shown: URNs as they are, URLs without their query
+    /// (a CDN signature) or fragment, pages also without a private link's `s-…` token.
+    pub fn shown(&self) -> String {
+        match self {
+            Target::Track(urn) => urn.to_string(),
+            Target::Playlist(urn) => urn.to_string(),
+            Target::Direct(url) => crate::error::shown(url),
+            Target::Page(page) => page
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .map(|seg| if seg.starts_with("s-") { "s-…" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
+}
+
+/// Never prints a signature or a private link's token.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Target::Track(_) => "Track",
+            Target::Playlist(_) => "Playlist",
+            Target::Page(_) => "Page",
+            Target::Direct(_) => "Direct",
+        };
+        f.debug_tuple(kind).field(&self.shown()).finish()
+    }
 }
 
 impl FromStr for Target {
@@ -361,4 +394,40 @@ pub async fn resolve_direct(
         info,
         kind: StreamKind::Direct,
     })
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use super::*;
+
+    fn page_shown(page: &str) -> String {
+        Target::Page(page.into()).shown()
+    }
+
+    #[test]
+    fn pages_lose_query_fragment_and_secret_token() {
+        assert_eq!(
+            page_shown("https://soundcloud.com/a/b/s-AbC123?si=x&utm=y#t=1"),
+            "https://soundcloud.com/a/b/s-…"
+        );
+        assert_eq!(
+            page_shown("https://soundcloud.com/a/sets/b"),
+            "https://soundcloud.com/a/sets/b"
+        );
+    }
+
+    #[test]
+    fn debug_hides_signatures_and_private_tokens() {
+        let page = Target::Page("https://soundcloud.com/a/b/s-AbC123".into());
+        let direct = Target::Direct(Url::parse("https://cdn/x.mp3?Signature=abc").expect("url"));
+        let shown = format!("{page:?} {direct:?}");
+        assert!(
+            !shown.contains("AbC123") && !shown.contains("Signature"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Page") && shown.contains("cdn/x.mp3"),
+            "{shown}"
+        );
+    }
 }

@@ -170,12 +170,12 @@ impl Metrics {
             "gauge",
             "The player's state: 1 for the current one, 0 for the others.",
         );
-        let now = crate::json::state_name(player.state(), stopped);
+        let status = player.status();
+        let now = crate::json::state_name(status.state, stopped);
         for name in ["idle", "loading", "playing", "paused", "stopped"] {
             let v = u8::from(name == now);
             let _ = writeln!(out, "scplay_state{{state=\"{name}\"}} {v}");
         }
-        let status = player.status();
         let gauges = [
             (
                 "position_seconds",

@@ -147,7 +147,7 @@ impl Job {
         match &what {
             What::Load(t) => tracing::info!(
                 index,
-                item = %crate::log::target(t),
+                item = %t.shown(),
                 delay_ms = delay.as_millis() as u64,
                 "loading"
             ),
