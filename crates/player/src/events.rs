@@ -60,7 +60,10 @@ pub enum PlayerEvent {
     Resumed,
     /// Playback position, in seconds.
     Position(f64),
-    /// A seek finished; the new position in seconds.
+    /// A seek took effect: the first audio from the new position (in seconds) reached the
+    /// output (paused, it waits there). [`crate::Player::position`] says the new position
+    /// at once; this event says when it is heard. A seek before the item's first audio is
+    /// announced at once, and the item then starts there.
     Seeked(f64),
     /// The output ran dry while more was expected.
     Underrun,

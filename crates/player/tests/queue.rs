@@ -347,3 +347,57 @@ async fn seeking_into_fetched_segments_needs_no_request_and_keeps_the_preload() 
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seek_is_announced_when_the_audio_from_there_is_in_the_output() {
+    let emu = Arc::new(emulator().await);
+    let c = client(&emu);
+    let emu2 = emu.clone();
+    tokio::task::spawn_blocking(move || {
+        let player = Player::new(Some(c), Sink::Null, realtime()).unwrap();
+        let events = player.events();
+        player.play(&catalog::TRACK_HOUR.to_string()).unwrap();
+        assert_eq!(changes(&events, 1, Duration::from_secs(10)), [0]);
+        // Half an hour in is far outside what was fetched; the CDN answers late.
+        emu2.add_fault(
+            scplay_emulator::Fault::on(
+                "/",
+                scplay_emulator::FaultKind::Latency(Duration::from_millis(400)),
+            )
+            .at(Origin::Cdn),
+        );
+        let before = emu2.arrivals().len();
+        player.seek(Duration::from_secs(1800));
+        assert!(
+            wait_until(Duration::from_secs(2), || player.position()
+                >= Duration::from_secs(1800)),
+            "the position moves at once: {:?}",
+            player.position()
+        );
+        let at_target =
+            |e: &PlayerEvent| matches!(e, PlayerEvent::Seeked(p) if (p - 1800.0).abs() < 0.01);
+        assert!(
+            wait_event(&events, Duration::from_secs(10), at_target).is_some(),
+            "no Seeked(1800)"
+        );
+        // By then the media from there has been fetched, not merely asked for.
+        let asked: Vec<String> = emu2.arrivals()[before..]
+            .iter()
+            .filter(|(o, _)| *o == Origin::Cdn)
+            .map(|(_, p)| p.clone())
+            .collect();
+        let served: Vec<String> = emu2
+            .requests()
+            .into_iter()
+            .filter(|r| r.origin == Origin::Cdn)
+            .map(|r| r.path)
+            .collect();
+        assert!(
+            asked.iter().any(|p| served.contains(p)),
+            "Seeked came before the media it plays: asked {asked:?}"
+        );
+        player.stop();
+    })
+    .await
+    .unwrap();
+}

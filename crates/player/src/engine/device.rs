@@ -167,7 +167,7 @@ impl Device {
             self.pushed = self.played();
         } else {
             self.status.flush.store(true, Ordering::Release);
-            self.status.wake.wake_writer();
+            self.status.wake.interrupt_writer();
             self.flushing = true;
         }
     }

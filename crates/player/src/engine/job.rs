@@ -109,6 +109,8 @@ pub(crate) struct Job {
     pub start: f64,
     /// A seek's continuation (its item is already heard: no new track announcement).
     pub continues: bool,
+    /// A continuation whose `Seeked` is still to be announced (at its first audio).
+    pub seek_untold: bool,
     /// The stream, once known.
     pub stream: Option<Stream>,
     /// Set by `Ready`.
@@ -179,6 +181,7 @@ impl Job {
             index,
             start: at,
             continues,
+            seek_untold: continues,
             stream,
             ready: None,
             ended: None,

@@ -290,7 +290,7 @@ impl Engine {
                 d.released = false;
             }
             d.status.paused.store(paused, Ordering::Release);
-            d.status.wake.wake_writer();
+            d.status.wake.interrupt_writer();
             if !paused
                 && !d.is_running()
                 && d.pushed > d.played()
@@ -378,7 +378,8 @@ impl Engine {
         self.flush_output();
         self.current = self.spawn(index, What::Open(stream), to, continues);
         self.shared.set_position(to);
-        self.emit(PlayerEvent::Seeked(to));
+        // `Seeked` follows once the audio from `to` is in the output (`pump`).
+        self.publish();
     }
 
     fn spawn(&mut self, index: usize, what: What, at: f64, continues: bool) -> Option<Job> {

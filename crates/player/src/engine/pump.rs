@@ -156,9 +156,21 @@ impl Engine {
         if took {
             job.taken();
         }
+        // A seek took effect once its first audio is in the output (or its stream ended
+        // there without any).
+        let seeked = (job.seek_untold && (took || job.ended.is_some())).then(|| {
+            job.seek_untold = false;
+            job.start
+        });
         if dev.pcm.occupied_len() * 2 >= dev.pcm.capacity().get() {
             dev.status.wake.wake_writer();
         }
+        if let Some(to) = seeked {
+            self.emit(PlayerEvent::Seeked(to));
+        }
+        let Some(dev) = self.dev.as_mut() else {
+            return;
+        };
         if !dev.is_running() && dev.pushed > dev.played() {
             match dev.start(self.slot.as_mut()) {
                 Ok(()) if dev.is_running() => self.emit(PlayerEvent::Buffering { percent: 100 }),

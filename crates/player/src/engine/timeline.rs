@@ -92,7 +92,8 @@ impl Timeline {
             self.next_position = h.start;
             out.push(Mark::Changed(h.clone()));
         }
-        if !h.announced {
+        if !h.announced || played <= h.base {
+            // Positions come once something of it is heard.
             return;
         }
         if let Some(pos) = self.position(played, rate)
@@ -171,6 +172,8 @@ mod tests {
         e.announced = true;
         t.queue(e);
         let mut out = Vec::new();
+        t.advance(1000, 100, 0.25, &mut out);
+        assert!(out.is_empty(), "nothing of it heard yet: {:?}", kinds(&out));
         t.advance(1100, 100, 0.25, &mut out);
         assert_eq!(kinds(&out), ["pos 21.00"]);
         assert_eq!(t.position(1200, 100), Some(22.0));

@@ -99,6 +99,19 @@ impl Wake {
         Self::wake(&self.writer, &self.writer_waiting);
     }
 
+    /// Names the calling thread as the writer (so it can be woken before it first waits).
+    pub fn writer_is_current(&self) {
+        let _ = self.writer.get_or_init(std::thread::current);
+    }
+
+    /// Wakes the writer even from its real-time pacing sleep (a flush or a pause must not
+    /// wait for the next block to fall due).
+    pub fn interrupt_writer(&self) {
+        if let Some(t) = self.writer.get() {
+            t.unpark();
+        }
+    }
+
     fn wait(
         who: &std::sync::OnceLock<std::thread::Thread>,
         flag: &AtomicBool,

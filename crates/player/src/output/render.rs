@@ -22,6 +22,9 @@ pub(crate) enum Shortfall {
     Drained { newly: bool },
     /// More audio was expected: an underrun.
     Underrun,
+    /// The ring was flushed (a seek, a jump) and its new audio has not come yet: silence
+    /// the listener asked for, not an underrun.
+    Refilling,
 }
 
 /// The render state of one running output.
@@ -34,6 +37,8 @@ pub(crate) struct Renderer {
     ramp_samples: usize,
     /// In an underrun episode.
     starved: bool,
+    /// Flushed, and nothing rendered since.
+    refilling: bool,
 }
 
 impl Renderer {
@@ -59,6 +64,7 @@ impl Renderer {
             channels,
             ramp_samples: ramp_frames.max(1) as usize * channels,
             starved: false,
+            refilling: false,
         }
     }
 
@@ -104,6 +110,7 @@ impl Renderer {
             let n = self.cons.occupied_len();
             self.cons.skip(n);
             self.gain.silence();
+            self.refilling = true;
         }
         let paused = st.paused.load(Ordering::Acquire);
         let target = if paused { 0.0 } else { st.volume() };
@@ -121,6 +128,7 @@ impl Renderer {
         let n = n - n % ch;
         if n > 0 {
             self.starved = false;
+            self.refilling = false;
             self.gain.apply(&mut out[..n], ch, target);
             st.frames_played
                 .fetch_add((n / ch) as u64, Ordering::AcqRel);
@@ -145,6 +153,9 @@ impl Renderer {
         if self.finished() {
             let newly = !st.drained.swap(true, Ordering::AcqRel);
             return Shortfall::Drained { newly };
+        }
+        if self.refilling {
+            return Shortfall::Refilling;
         }
         if out.is_empty() {
             return Shortfall::Underrun;
@@ -225,5 +236,25 @@ mod tests {
         prod.push_slice(&[1.0; 8]);
         assert_eq!(r.render(&mut out), 8);
         assert!(out[0] < 0.2, "ramped in from silence: {out:?}");
+    }
+
+    #[test]
+    fn the_wait_for_audio_after_a_flush_is_not_an_underrun() {
+        let (mut prod, mut r) = renderer(1.0);
+        prod.push_slice(&[1.0; 100]);
+        r.status().flush.store(true, Ordering::Release);
+        let mut out = [0.0f32; 8];
+        for _ in 0..3 {
+            let n = r.render(&mut out);
+            assert_eq!(r.shortfall(&mut out[n..]), Shortfall::Refilling);
+        }
+        assert_eq!(r.status().underruns.load(Ordering::Acquire), 0);
+        assert_eq!(r.status().silence_frames.load(Ordering::Acquire), 0);
+        // Once the new audio has played, running dry again is an underrun.
+        prod.push_slice(&[1.0; 8]);
+        assert_eq!(r.render(&mut out), 8);
+        let n = r.render(&mut out);
+        assert_eq!(r.shortfall(&mut out[n..]), Shortfall::Underrun);
+        assert_eq!(r.status().underruns.load(Ordering::Acquire), 1);
     }
 }

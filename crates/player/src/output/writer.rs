@@ -140,6 +140,7 @@ impl WriterThread {
 
     fn run(mut self, mut writer: Box<dyn SampleWriter>, mut leftover: Vec<f32>) -> Ended {
         let status = self.renderer.status().clone();
+        status.wake.writer_is_current();
         let channels = self.renderer.channels();
         let rate = f64::from(self.format.rate.max(1));
         // Real-time mode writes blocks of about 100 ms: few wake-ups, like a sound card's
@@ -225,9 +226,15 @@ impl WriterThread {
             }
             frames += (n / channels) as u64;
             if self.realtime {
-                // Paced like a sound card: sleep until this block is due (a stop wakes us).
+                // Paced like a sound card: sleep until this block is due (a stop, a flush or
+                // a pause wakes us: what they change is heard with the next block).
+                let was_paused = status.paused.load(Ordering::Acquire);
                 while let Some(wait) = due(frames).checked_sub(started.elapsed()) {
-                    if self.stopped() || wait < Duration::from_micros(200) {
+                    if self.stopped()
+                        || wait < Duration::from_micros(200)
+                        || status.flush.load(Ordering::Acquire)
+                        || status.paused.load(Ordering::Acquire) != was_paused
+                    {
                         break;
                     }
                     std::thread::park_timeout(wait);
@@ -238,5 +245,60 @@ impl WriterThread {
             write_failed(&status, &e);
         }
         (writer, self.renderer.into_consumer(), leftover)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::output::{OutputStatus, pcm_ring};
+    use ringbuf::traits::Producer;
+
+    /// Waits up to 5 s for `f`.
+    fn within_5s(f: impl Fn() -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        f()
+    }
+
+    #[test]
+    fn a_flush_wakes_a_real_time_writer_from_its_pacing_sleep() {
+        // 10 frames a second: a block (256 frames) falls due every 25.6 s.
+        let format = Format {
+            rate: 10,
+            channels: 1,
+        };
+        let (mut prod, cons) = pcm_ring(format, 100.0);
+        prod.push_slice(&[0.5; 600]);
+        let status = OutputStatus::new(1.0);
+        let spec = OutputSpec {
+            format,
+            status: status.clone(),
+            ramp: Duration::ZERO,
+            realtime: true,
+            leftover: Vec::new(),
+        };
+        let mut backend = WriterBackend::new(Box::new(super::super::sink::NullWriter));
+        let running = backend.start(spec, cons).map_err(|(e, _)| e).unwrap();
+        let played = || status.frames_played.load(Ordering::Acquire);
+        assert!(within_5s(|| played() == 256), "the first block goes at once");
+        // Pacing until the next block is due, 25.6 s away: a flush is taken now.
+        status.flush.store(true, Ordering::Release);
+        status.wake.interrupt_writer();
+        assert!(
+            within_5s(|| !status.flush.load(Ordering::Acquire)),
+            "the flush waited for the next block"
+        );
+        // The new audio (the engine wakes the writer once its ring is half full).
+        prod.push_slice(&[0.5; 600]);
+        status.wake.wake_writer();
+        assert!(within_5s(|| played() == 512));
+        running.stop();
     }
 }
