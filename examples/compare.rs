@@ -11,7 +11,8 @@
 //! Cold start (`compare/cold.rs`; needs the `play` example built beside it): from spawning
 //! `play --sink pipe TARGET` to the first PCM byte on its stdout, for a direct playlist URL (and
 //! ffmpeg), a track URN and a soundcloud.com URL through the API with a stored token, at 0 and
-//! 50 ms per answer. Then `next` to an item not preloaded (`compare/next.rs`), in process.
+//! 50 ms per answer. Then `next` to an item not preloaded and `seek` inside and outside what
+//! was fetched (`compare/commands.rs`), in process.
 //!
 //! Without ffmpeg on the PATH the scplay columns are still measured and the ffmpeg ones say
 //! so. Time to first audio is from starting playback of a direct playlist URL to the first
@@ -37,8 +38,8 @@ use first_pcm::first_pcm as scplay_ttfa;
 
 #[path = "compare/cold.rs"]
 mod cold;
-#[path = "compare/next.rs"]
-mod next;
+#[path = "compare/commands.rs"]
+mod commands;
 
 fn ffmpeg_ttfa(url: &str) -> Option<Duration> {
     cold::first_byte(ffmpeg_pipe(url))
@@ -271,7 +272,7 @@ fn main() {
         return;
     }
     cold::table(&emu, runs, have_ffmpeg, median, ffmpeg_pipe);
-    next::table(&emu, &rt, runs, median);
+    commands::table(&emu, &rt, runs, median);
     if args.iter().any(|a| a == "--cold-only") {
         return;
     }
