@@ -128,6 +128,12 @@ struct Args {
     /// /api/quit, SIGTERM or SIGINT. Without --control-token only loopback addresses.
     #[arg(long, value_name = "ADDR:PORT")]
     control: Option<String>,
+    /// Where to remember what soundcloud.com URLs led to (`/resolve`'s answer), so playing
+    /// one again, after a restart too, starts a round trip sooner; each use is checked
+    /// against the track's permalink. Default: scplay/pages.tsv in the platform config
+    /// folder (mode 0600); `off` remembers only while play runs. --demo never writes it.
+    #[arg(long, value_name = "FILE|off")]
+    page_cache: Option<std::path::PathBuf>,
     /// Every request to the remote control must then carry `Authorization: Bearer TOKEN`
     /// (the page asks for it). Needed for an address other than loopback.
     #[arg(
@@ -432,6 +438,12 @@ fn run(args: Args) -> Result<(), Fail> {
         preload_before: Duration::from_secs_f64(args.preload),
         normalize: checked.normalize,
         position_interval: Duration::from_secs_f64(args.position_interval),
+        page_cache: match &args.page_cache {
+            _ if args.demo => None,
+            Some(p) if p.as_os_str() == "off" => None,
+            Some(p) => Some(p.clone()),
+            None => Some(cli::config_dir().join("pages.tsv")),
+        },
         ..PlayerOptions::default()
     };
     let one_target = (args.targets.len() == 1).then(|| args.targets[0].as_str());

@@ -419,3 +419,41 @@ async fn normalize_reaches_the_loudness_target() {
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soundcloud_url_played_again_after_a_restart_skips_resolve() {
+    let emu = emulator().await;
+    let pages = std::env::temp_dir().join(format!("scplay-cli-pages-{}", std::process::id()));
+    let _ = std::fs::remove_file(&pages);
+    let url = "https://soundcloud.com/scplay-demo/first-light";
+    let resolves = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path == "/resolve")
+            .count()
+    };
+    let run = |cache: &str| {
+        let o = tokio::task::block_in_place(|| {
+            play(&emu, &["--sink", "null", "--page-cache", cache, url])
+        });
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let cache = pages.to_str().unwrap();
+    run(cache);
+    assert_eq!(resolves(&emu), 1);
+    run(cache);
+    assert_eq!(
+        resolves(&emu),
+        1,
+        "the second run went straight to the track"
+    );
+    run("off");
+    assert_eq!(resolves(&emu), 2, "off: nothing remembered across runs");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pages).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let _ = std::fs::remove_file(&pages);
+}

@@ -1,6 +1,7 @@
 //! Cold start: from spawning the `play` binary to the first PCM byte on its stdout (`--sink
 //! pipe`), for a direct playlist URL (beside ffmpeg, spawned the same way), a track URN and a
-//! soundcloud.com URL through the API with a stored token, at 0 and 50 ms per answer.
+//! soundcloud.com URL through the API with a stored token (the URL also with a page cache
+//! that has seen it: no `/resolve`), at 0 and 50 ms per answer.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,8 +57,16 @@ pub fn table(
         return;
     };
     let token = std::env::temp_dir().join(format!("scplay-compare-{}.json", std::process::id()));
-    let run = |target: &str| {
+    let pages = std::env::temp_dir().join(format!("scplay-compare-{}.pages", std::process::id()));
+    // `remembered`: with a page cache that has seen the page; otherwise none.
+    let run = |target: &str, remembered: bool| {
         let mut c = Command::new(&play);
+        c.arg("--page-cache");
+        if remembered {
+            c.arg(&pages);
+        } else {
+            c.arg("off");
+        }
         c.args(["--api-base", emu.api_base(), "--auth-base", emu.auth_base()])
             .args(["--client-id", catalog::CLIENT_ID])
             .args(["--client-secret", catalog::CLIENT_SECRET])
@@ -70,7 +79,9 @@ pub fn table(
     let page = "https://soundcloud.com/scplay-demo/first-light";
     // The app's token is fetched once and stored, as on a player that has run before.
     emu.clear_faults();
-    let _ = run(&urn);
+    let _ = run(&urn, false);
+    // The page is seen once, as on a player that played it before a restart.
+    let _ = run(page, true);
     println!(
         "cold start: spawn `play --sink pipe TARGET` -> first PCM byte on stdout (ffmpeg: `-i URL -f f32le -`); {runs} alternating runs, medians"
     );
@@ -88,15 +99,16 @@ pub fn table(
             &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
             Duration::from_secs(600),
         );
-        let rows: [(&str, &str, bool); 3] = [
-            ("direct AAC HLS playlist URL", &direct, true),
-            ("track URN (API, stored token)", &urn, false),
-            ("soundcloud.com URL (API)", page, false),
+        let rows: [(&str, &str, bool, bool); 4] = [
+            ("direct AAC HLS playlist URL", &direct, true, false),
+            ("track URN (API, stored token)", &urn, false, false),
+            ("soundcloud.com URL (API)", page, false, false),
+            ("soundcloud.com URL, played before", page, false, true),
         ];
-        for (name, target, with_ffmpeg) in rows {
+        for (name, target, with_ffmpeg, remembered) in rows {
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             for _ in 0..runs {
-                ours.extend(run(target));
+                ours.extend(run(target, remembered));
                 if with_ffmpeg && have_ffmpeg {
                     theirs.extend(first_byte(ffmpeg(target)));
                 }
@@ -118,4 +130,5 @@ pub fn table(
     }
     emu.clear_faults();
     let _ = std::fs::remove_file(&token);
+    let _ = std::fs::remove_file(&pages);
 }

@@ -58,6 +58,7 @@ mod log;
 mod loudness;
 mod options;
 mod output;
+mod pages;
 mod pipeline;
 mod plan;
 mod player;

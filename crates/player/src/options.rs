@@ -61,6 +61,11 @@ pub struct PlayerOptions {
     /// Loudness normalisation ([`crate::Loudness`]: −14 LUFS by default, per track or per
     /// set, a −1 dBTP limiter). `None` (the default) plays the audio as it is.
     pub normalize: Option<crate::Loudness>,
+    /// A file remembering where soundcloud.com pages led (`/resolve`'s answer), so a page
+    /// played again, after a restart too, starts one round trip sooner; each use is checked
+    /// against the resource's permalink. At most 256 pages, mode 0600. `None` (the default)
+    /// remembers them only while the player lives.
+    pub page_cache: Option<std::path::PathBuf>,
 }
 
 impl PlayerOptions {
@@ -91,6 +96,7 @@ impl Default for PlayerOptions {
             watchdog: Duration::from_secs(45),
             release_after_pause: None,
             normalize: None,
+            page_cache: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::PlayerError;
 use crate::decode::Decoder;
 use crate::fetch::{self, FetchCounters, FileJob, HlsJob, Refresh, SegmentCache};
 use crate::options::PlayerOptions;
+use crate::pages::{Page, Pages};
 use crate::plan::{self, Source, StreamPlan, Target, TrackInfo};
 use crate::ring::{RingCancel, byte_ring};
 
@@ -25,6 +26,8 @@ pub(crate) struct Ctx {
     pub client: Option<Client>,
     pub opts: PlayerOptions,
     pub counters: Arc<FetchCounters>,
+    /// Where soundcloud.com pages led before.
+    pub pages: Arc<Pages>,
 }
 
 /// A running fetch task and the decoder reading what it writes.
@@ -94,6 +97,15 @@ fn track_at(location: &url::Url) -> Option<(TrackUrn, Option<String>)> {
     Some((urn, secret))
 }
 
+/// A track's or playlist's `permalink_url`.
+fn permalink(r: &Resource) -> Option<&str> {
+    match r {
+        Resource::Track(t) => t.permalink_url.as_deref(),
+        Resource::Playlist(p) => p.permalink_url.as_deref(),
+        Resource::User(_) => None,
+    }
+}
+
 fn track_targets(tracks: Vec<Track>) -> Vec<Target> {
     tracks
         .into_iter()
@@ -120,20 +132,56 @@ impl Ctx {
         Ok(Stream::new(plan, refresh, self.opts.segment_cache_bytes))
     }
 
-    /// What a soundcloud.com URL names. When `/resolve` points at a track, its `/streams`
-    /// are asked for (into `streams`) while its metadata is fetched.
+    /// What a soundcloud.com URL names. A page seen before goes straight to where it led
+    /// (checked by its permalink; resolved again if that changed or failed); otherwise
+    /// `/resolve` says where. When that is a track, its `/streams` are asked for (into
+    /// `streams`) while its metadata is fetched.
     async fn page(
         &self,
         url: &str,
         streams: &mut Option<scplay_core::Result<Streams>>,
     ) -> Result<Resource, PlayerError> {
         let client = self.client()?;
+        let api = client.config().api_base.as_str().trim_end_matches('/');
+        if let Some(known) = self.pages.get(url)
+            && let Ok(location) = Url::parse(&format!("{api}{}", known.location))
+        {
+            match self.resource(client, &location, streams).await {
+                Ok(r) if permalink(&r) == Some(known.permalink.as_str()) => return Ok(r),
+                _ => {
+                    tracing::debug!(page = %Target::Page(url.into()).shown(), "the page moved: resolving it again");
+                    self.pages.forget(url);
+                    *streams = None;
+                }
+            }
+        }
         let location = client.resolve_location(url).await?;
-        let Some((urn, secret)) = track_at(&location) else {
-            return Ok(client.resource_at(&location).await?);
+        let resource = self.resource(client, &location, streams).await?;
+        if let (Some(permalink), Some(rest)) =
+            (permalink(&resource), location.as_str().strip_prefix(api))
+            && rest.starts_with('/')
+        {
+            self.pages.put(Page {
+                url: url.to_string(),
+                location: rest.to_string(),
+                permalink: permalink.to_string(),
+            });
+        }
+        Ok(resource)
+    }
+
+    /// The resource at an API `location`; a track's `/streams` are asked for together.
+    async fn resource(
+        &self,
+        client: &Client,
+        location: &Url,
+        streams: &mut Option<scplay_core::Result<Streams>>,
+    ) -> Result<Resource, PlayerError> {
+        let Some((urn, secret)) = track_at(location) else {
+            return Ok(client.resource_at(location).await?);
         };
         let (resource, found) = tokio::join!(
-            client.resource_at(&location),
+            client.resource_at(location),
             client.streams(urn, secret.as_deref())
         );
         *streams = Some(found);

@@ -97,12 +97,14 @@ impl Player {
         let mut shared = Shared::new();
         shared.stats.fetch = counters.clone();
         let shared = Arc::new(shared);
+        let pages = Arc::new(crate::pages::Pages::open(opts.page_cache.clone()));
         let ctx = Ctx {
             rt: Arc::new(rt),
             http,
             client,
             opts,
             counters,
+            pages,
         };
         let engine = Engine::new(ctx, sink, shared.clone(), rx);
         let thread = std::thread::Builder::new()

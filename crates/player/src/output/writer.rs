@@ -287,7 +287,10 @@ mod tests {
         let mut backend = WriterBackend::new(Box::new(super::super::sink::NullWriter));
         let running = backend.start(spec, cons).map_err(|(e, _)| e).unwrap();
         let played = || status.frames_played.load(Ordering::Acquire);
-        assert!(within_5s(|| played() == 256), "the first block goes at once");
+        assert!(
+            within_5s(|| played() == 256),
+            "the first block goes at once"
+        );
         // Pacing until the next block is due, 25.6 s away: a flush is taken now.
         status.flush.store(true, Ordering::Release);
         status.wake.interrupt_writer();
