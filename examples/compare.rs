@@ -6,6 +6,7 @@
 //! cargo run --release --example compare -- --runs 9 --cpu-runs 5
 //! cargo run --release --example compare -- --realtime-only --realtime-secs 60
 //! cargo build --release --example play && cargo run --release --example compare -- --cold-only --realtime-secs 0
+//! cargo run --release --example compare -- --cpu-only --realtime-secs 0 --cpu-runs 5  # CPU and memory only
 //! ```
 //!
 //! Cold start (`compare/cold.rs`; needs the `play` example built beside it): from spawning
@@ -271,64 +272,67 @@ fn main() {
     if args.iter().any(|a| a == "--realtime-only") {
         return;
     }
-    cold::table(&emu, runs, have_ffmpeg, median, ffmpeg_pipe);
-    commands::table(&emu, &rt, runs, median);
-    if args.iter().any(|a| a == "--cold-only") {
-        return;
-    }
-    println!();
-    println!(
-        "stream: AAC-LC 160 kbit/s fMP4 HLS, direct playlist URL on loopback; {runs} alternating runs, medians"
-    );
-    println!(
-        "{:<24} {:>12} {:>12} {:>8} {:>18}",
-        "latency per request", "scplay", "ffmpeg", "ratio", "requests (scplay)"
-    );
-    for latency in [0u64, 50] {
-        emu.clear_faults();
-        if latency > 0 {
-            emu.add_fault(
-                Fault::on("/", FaultKind::Latency(Duration::from_millis(latency))).at(Origin::Cdn),
-            );
+    if !args.iter().any(|a| a == "--cpu-only") {
+        cold::table(&emu, runs, have_ffmpeg, median, ffmpeg_pipe);
+        commands::table(&emu, &rt, runs, median);
+        if args.iter().any(|a| a == "--cold-only") {
+            return;
         }
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        let mut requests = 0;
-        for _ in 0..runs {
-            let url = emu.sign_cdn_path(
-                &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
-                Duration::from_secs(600),
-            );
-            emu.clear_requests();
-            if let Some(t) = scplay_ttfa(&url) {
-                ours.push(t);
-            }
-            requests = emu
-                .requests()
-                .iter()
-                .filter(|r| r.origin == Origin::Cdn)
-                .count();
-            if have_ffmpeg && let Some(t) = ffmpeg_ttfa(&url) {
-                theirs.push(t);
-            }
-        }
-        let (a, b) = (median(ours), median(theirs));
-        let fmt = |d: Option<Duration>| {
-            d.map_or("n/a".to_string(), |d| {
-                format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-            })
-        };
-        let ratio = match (a, b) {
-            (Some(a), Some(b)) => format!("{:.2}", a.as_secs_f64() / b.as_secs_f64()),
-            _ => "n/a".into(),
-        };
+        println!();
+        println!(
+            "stream: AAC-LC 160 kbit/s fMP4 HLS, direct playlist URL on loopback; {runs} alternating runs, medians"
+        );
         println!(
             "{:<24} {:>12} {:>12} {:>8} {:>18}",
-            format!("{latency} ms"),
-            fmt(a),
-            fmt(b),
-            ratio,
-            requests
+            "latency per request", "scplay", "ffmpeg", "ratio", "requests (scplay)"
         );
+        for latency in [0u64, 50] {
+            emu.clear_faults();
+            if latency > 0 {
+                emu.add_fault(
+                    Fault::on("/", FaultKind::Latency(Duration::from_millis(latency)))
+                        .at(Origin::Cdn),
+                );
+            }
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            let mut requests = 0;
+            for _ in 0..runs {
+                let url = emu.sign_cdn_path(
+                    &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
+                    Duration::from_secs(600),
+                );
+                emu.clear_requests();
+                if let Some(t) = scplay_ttfa(&url) {
+                    ours.push(t);
+                }
+                requests = emu
+                    .requests()
+                    .iter()
+                    .filter(|r| r.origin == Origin::Cdn)
+                    .count();
+                if have_ffmpeg && let Some(t) = ffmpeg_ttfa(&url) {
+                    theirs.push(t);
+                }
+            }
+            let (a, b) = (median(ours), median(theirs));
+            let fmt = |d: Option<Duration>| {
+                d.map_or("n/a".to_string(), |d| {
+                    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+                })
+            };
+            let ratio = match (a, b) {
+                (Some(a), Some(b)) => format!("{:.2}", a.as_secs_f64() / b.as_secs_f64()),
+                _ => "n/a".into(),
+            };
+            println!(
+                "{:<24} {:>12} {:>12} {:>8} {:>18}",
+                format!("{latency} ms"),
+                fmt(a),
+                fmt(b),
+                ratio,
+                requests
+            );
+        }
     }
     emu.clear_faults();
     let exe = std::env::current_exe().unwrap_or_default();

@@ -41,6 +41,8 @@ pub struct ByteReader {
     cons: Cons<Rb>,
     shared: Arc<Shared>,
     watchdog: Option<Duration>,
+    /// Called before the reader sleeps for data (its thread hands on what it has first).
+    on_wait: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// A cancel switch for a ring, usable from any thread.
@@ -90,6 +92,7 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
             cons: Cons::new(rb),
             shared: shared.clone(),
             watchdog: None,
+            on_wait: None,
         },
         RingCancel(shared),
     )
@@ -171,6 +174,11 @@ impl ByteReader {
     pub fn set_watchdog(&mut self, limit: Duration) {
         self.watchdog = Some(limit);
     }
+
+    /// Calls `f` each time a read is about to sleep for data.
+    pub fn on_wait(&mut self, f: Arc<dyn Fn() + Send + Sync>) {
+        self.on_wait = Some(f);
+    }
 }
 
 impl Read for ByteReader {
@@ -215,6 +223,9 @@ impl Read for ByteReader {
                     io::ErrorKind::TimedOut,
                     "no data within the watchdog's limit",
                 ));
+            }
+            if let Some(f) = &self.on_wait {
+                f();
             }
             // The producer wakes this thread when it writes; the timeout keeps the watchdog.
             std::thread::park_timeout(Duration::from_millis(250));

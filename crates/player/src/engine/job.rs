@@ -333,6 +333,16 @@ impl Runner {
         if let Ok(mut r) = self.ctl.ring.lock() {
             *r = Some(started.cancel.clone());
         }
+        let mut started = started;
+        {
+            // Before the decoder sleeps for bytes, the engine gets what was decoded so far.
+            let (ctl, engine) = (self.ctl.clone(), self.report.1.clone());
+            started.reader.on_wait(Arc::new(move || {
+                if ctl.engine_waiting.swap(false, Ordering::AcqRel) {
+                    engine.unpark();
+                }
+            }));
+        }
         if self.ctl.is_cancelled() {
             return; // dropping `started` stops its fetch
         }
@@ -367,7 +377,10 @@ impl Runner {
                         self.ctl.fetched.store(true, Ordering::Release);
                     }
                 }
-                Ok(None) => break self.finish(&mut pipe),
+                Ok(None) => {
+                    self.wake_engine();
+                    break self.finish(&mut pipe);
+                }
                 Err(e) => break Err(e),
             }
         };
@@ -402,18 +415,22 @@ impl Runner {
         }
     }
 
-    /// Queues `block`, sleeping while the ring is full; `false` when cancelled.
+    /// Queues `block`, sleeping while the ring is full; `false` when cancelled. An engine
+    /// waiting for audio is woken once a quarter of the ring is ready (or before this
+    /// thread sleeps: for room here, or for bytes in the reader's `on_wait`), not for every
+    /// block: one wake-up per burst.
     fn push(&self, prod: &mut PcmProducer, mut block: &[f32]) -> bool {
         loop {
             let n = prod.push_slice(block);
             block = &block[n..];
-            if n > 0 {
+            if n > 0 && prod.occupied_len() * 4 >= prod.capacity().get() {
                 self.wake_engine();
             }
             if block.is_empty() {
                 return true;
             }
             // Full: sleep until the engine has taken a burst (it wakes us).
+            self.wake_engine();
             self.ctl.job_waiting.store(true, Ordering::SeqCst);
             if prod.vacant_len() * 2 < prod.capacity().get() && !self.ctl.is_cancelled() {
                 std::thread::park_timeout(Duration::from_secs(1));

@@ -569,7 +569,20 @@ impl Engine {
             j.want();
         }
         match &self.dev {
-            Some(d) => d.status.wake.decoder_wait(wait, || false),
+            // Checked once the output can wake us: an output that played its ring below half
+            // while this item has audio to give needs us now (a writer that drained it just
+            // before we waited would otherwise wait for our timeout, and we for it).
+            Some(d) => d.status.wake.decoder_wait(wait, || {
+                let ring = &d.pcm;
+                let room = ring.occupied_len() * 2 < ring.capacity().get();
+                room && !self.paused
+                    && !d.is_flushing()
+                    && self
+                        .current
+                        .as_ref()
+                        .and_then(|j| j.ready.as_ref())
+                        .is_some_and(|r| !r.ring.is_empty())
+            }),
             None => std::thread::park_timeout(wait),
         }
     }

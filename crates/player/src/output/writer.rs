@@ -217,7 +217,12 @@ impl WriterThread {
                 });
                 continue;
             }
-            status.wake.wake_decoder();
+            // The engine refills once the ring is below half (it checks the same before it
+            // sleeps): one wake-up per half ring, not per block.
+            let (queued, capacity) = self.renderer.queued();
+            if queued * 2 < capacity {
+                status.wake.wake_decoder();
+            }
             if let Err(e) = writer.write(&buf[..n]) {
                 // Kept, so a reopened output plays it first: a lost device loses nothing.
                 leftover.extend_from_slice(&buf[..n]);
