@@ -130,8 +130,8 @@ struct Args {
     control: Option<String>,
     /// Where to remember what soundcloud.com URLs led to (`/resolve`'s answer), so playing
     /// one again, after a restart too, starts a round trip sooner; each use is checked
-    /// against the track's permalink. Default: scplay/pages.tsv in the platform config
-    /// folder (mode 0600); `off` remembers only while play runs. --demo never writes it.
+    /// against the track's permalink. Default: pages.tsv beside the token file (mode 0600);
+    /// `off` remembers only while play runs (`./off` names a file). --demo never writes it.
     #[arg(long, value_name = "FILE|off")]
     page_cache: Option<std::path::PathBuf>,
     /// Every request to the remote control must then carry `Authorization: Bearer TOKEN`
@@ -442,7 +442,7 @@ fn run(args: Args) -> Result<(), Fail> {
             _ if args.demo => None,
             Some(p) if p.as_os_str() == "off" => None,
             Some(p) => Some(p.clone()),
-            None => Some(cli::config_dir().join("pages.tsv")),
+            None => Some(args.api.token_path().with_file_name("pages.tsv")),
         },
         ..PlayerOptions::default()
     };

@@ -62,8 +62,10 @@ pub enum PlayerEvent {
     Position(f64),
     /// A seek took effect: the first audio from the new position (in seconds) reached the
     /// output (paused, it waits there). [`crate::Player::position`] says the new position
-    /// at once; this event says when it is heard. A seek before the item's first audio is
-    /// announced at once, and the item then starts there.
+    /// at once; this event says when it is heard. A seek while the item is still being
+    /// resolved is announced at once (the item then starts there); a seek replaced by
+    /// another before its audio came is not announced; a stream that cannot be opened there
+    /// fails the item instead (`Error` or `Skipped`).
     Seeked(f64),
     /// The output ran dry while more was expected.
     Underrun,

@@ -5,9 +5,9 @@
 //! carry the permalink it had when it was remembered, or the page is resolved again.
 //!
 //! The file is one line per page (`url`, `location`, `permalink`, tab-separated, newest
-//! last), mode 0600 (a private link's token is in its URL), replaced atomically. A file that
-//! cannot be read or parsed is ignored (and replaced at the next save): it only costs the
-//! round trip it would have saved.
+//! last; the oldest remembered goes first), mode 0600 on Unix (a private link's token is in
+//! its URL), replaced atomically. What cannot be read or parsed is ignored line by line (and
+//! replaced at the next save): it only costs the round trip it would have saved.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -18,8 +18,8 @@ use std::sync::Mutex;
 const MAX_PAGES: usize = 256;
 /// Longest URL, location or permalink kept, in bytes.
 const MAX_FIELD: usize = 2048;
-/// The file is not read past this many bytes.
-const MAX_FILE: u64 = 3 * MAX_FIELD as u64 * MAX_PAGES as u64;
+/// The file is not read past this many bytes (the largest file this writes).
+const MAX_FILE: u64 = (HEADER.len() as u64 + 1) + (3 * MAX_FIELD as u64 + 3) * MAX_PAGES as u64;
 const HEADER: &str = "scplay-pages 1";
 
 /// One remembered page.
@@ -106,12 +106,20 @@ impl Pages {
 
 fn read(file: &Path) -> VecDeque<Page> {
     use std::io::Read;
-    let mut text = String::new();
-    let read = std::fs::File::open(file)
-        .and_then(|f| f.take(MAX_FILE).read_to_string(&mut text))
-        .map(|_| ());
+    let mut bytes = Vec::new();
+    let read = std::fs::metadata(file).and_then(|m| {
+        if !m.is_file() {
+            // A FIFO would block; a directory cannot be read.
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        std::fs::File::open(file)?
+            .take(MAX_FILE)
+            .read_to_end(&mut bytes)
+            .map(|_| ())
+    });
     match read {
-        Ok(()) => parse(&text),
+        // A stray byte spoils its line only.
+        Ok(()) => parse(&String::from_utf8_lossy(&bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => VecDeque::new(),
         Err(e) => {
             tracing::warn!(file = %file.display(), error = %e, "ignoring the page cache");
@@ -149,7 +157,10 @@ fn parse(text: &str) -> VecDeque<Page> {
     pages
 }
 
-/// Replaces `file` with `pages`: a private temporary file beside it, then a rename.
+/// Temporary files made so far by this process (each name is new).
+static TEMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Replaces `file` with `pages`: a new private temporary file beside it, then a rename.
 fn write(file: &Path, pages: &VecDeque<Page>) -> std::io::Result<()> {
     let mut text = String::from(HEADER);
     text.push('\n');
@@ -159,11 +170,13 @@ fn write(file: &Path, pages: &VecDeque<Page>) -> std::io::Result<()> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    let n = TEMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = file.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    // A new file (never one left behind, nor a link planted there), private from the start.
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -236,7 +249,16 @@ mod tests {
         let file = temp("binary");
         std::fs::write(&file, [0xff, 0xfe, 0x00, 0x80]).unwrap();
         assert!(Pages::open(Some(file.clone())).get("u").is_none());
+        // A stray byte spoils its own line only.
+        let mut bytes = format!("{HEADER}\nbad").into_bytes();
+        bytes.push(0xff);
+        bytes.extend(format!("\t/tracks/2\tp\n{good}\n").bytes());
+        std::fs::write(&file, &bytes).unwrap();
+        let pages = Pages::open(Some(file.clone()));
+        assert!(pages.get("https://soundcloud.com/a/t").is_some());
         std::fs::remove_file(&file).unwrap();
+        // A directory (or a FIFO) is not read.
+        assert!(Pages::open(Some(std::env::temp_dir())).get("u").is_none());
     }
 
     #[test]

@@ -148,12 +148,15 @@ impl Ctx {
         {
             match self.resource(client, &location, streams).await {
                 Ok(r) if permalink(&r) == Some(known.permalink.as_str()) => return Ok(r),
-                _ => {
-                    tracing::debug!(page = %Target::Page(url.into()).shown(), "the page moved: resolving it again");
-                    self.pages.forget(url);
-                    *streams = None;
-                }
+                // Moved or gone: resolved again below. Anything else (the network, the
+                // token, a 5xx) is the answer: what was remembered stays.
+                Ok(_) | Err(PlayerError::Api(scplay_core::Error::NotFound { .. })) => {}
+                Err(PlayerError::Api(scplay_core::Error::Forbidden { .. })) => {}
+                Err(e) => return Err(e),
             }
+            tracing::debug!(page = %Target::Page(url.into()).shown(), "the page moved: resolving it again");
+            self.pages.forget(url);
+            *streams = None;
         }
         let location = client.resolve_location(url).await?;
         let resource = self.resource(client, &location, streams).await?;

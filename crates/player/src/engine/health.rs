@@ -132,7 +132,7 @@ impl Engine {
         let frames = (self.ctx.opts.crossfade.as_secs_f64() * f64::from(dev.format.rate)) as usize;
         self.xfade = Crossfader::new(frames, dev.format.channels);
         let pos = self.shared.position();
-        self.seek(pos);
+        self.seek(pos, false);
     }
 
     /// The output could not start: playback ends.

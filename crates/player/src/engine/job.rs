@@ -109,8 +109,11 @@ pub(crate) struct Job {
     pub start: f64,
     /// A seek's continuation (its item is already heard: no new track announcement).
     pub continues: bool,
-    /// A continuation whose `Seeked` is still to be announced (at its first audio).
+    /// A user's seek whose `Seeked` is still to be announced (once its first audio is in the
+    /// output).
     pub seek_untold: bool,
+    /// The output frame where its first sample sits (set when its audio begins).
+    pub first_frame: u64,
     /// The stream, once known.
     pub stream: Option<Stream>,
     /// Set by `Ready`.
@@ -181,7 +184,8 @@ impl Job {
             index,
             start: at,
             continues,
-            seek_untold: continues,
+            seek_untold: false,
+            first_frame: 0,
             stream,
             ready: None,
             ended: None,

@@ -245,7 +245,7 @@ impl Engine {
                 }
                 if pos > 3.0 || !self.queue.back() {
                     // Far enough in (or the first item): back to the start of this one.
-                    self.seek(0.0);
+                    self.seek(0.0, true);
                 } else {
                     self.start_at = 0.0;
                     self.restart();
@@ -270,7 +270,7 @@ impl Engine {
             }
             Cmd::Seek(to) => {
                 if self.active {
-                    self.seek(to);
+                    self.seek(to, true);
                 }
             }
             Cmd::Stop => {
@@ -350,7 +350,9 @@ impl Engine {
     }
 
     /// Seeks the item being heard (or loaded) to `to` seconds: a job opens its stream there.
-    fn seek(&mut self, to: f64) {
+    /// `announce`: a `Seeked` follows once the audio from there is in the output (a user's
+    /// seek; not the engine's own reopening after an output change).
+    pub(super) fn seek(&mut self, to: f64, announce: bool) {
         let to = if to.is_finite() { to.max(0.0) } else { 0.0 };
         let heard = self
             .timeline
@@ -361,13 +363,13 @@ impl Engine {
             Some((j.index, j.stream.clone()?, j.continues))
         });
         let Some((index, stream, continues)) = target else {
-            // Still resolving: the load starts there instead.
-            if self.current.is_some() {
-                self.current = None;
-                self.start_at = to;
-            }
+            // Still resolving (or about to start): the load starts there instead.
+            self.current = None;
+            self.start_at = to;
             self.shared.set_position(to);
-            self.emit(PlayerEvent::Seeked(to));
+            if announce {
+                self.emit(PlayerEvent::Seeked(to));
+            }
             return;
         };
         let to = match stream.duration {
@@ -377,6 +379,9 @@ impl Engine {
         self.queue.jump(index);
         self.flush_output();
         self.current = self.spawn(index, What::Open(stream), to, continues);
+        if let Some(j) = self.current.as_mut() {
+            j.seek_untold = announce;
+        }
         self.shared.set_position(to);
         // `Seeked` follows once the audio from `to` is in the output (`pump`).
         self.publish();
@@ -575,13 +580,13 @@ impl Engine {
             Some(d) => d.status.wake.decoder_wait(wait, || {
                 let ring = &d.pcm;
                 let room = ring.occupied_len() * 2 < ring.capacity().get();
-                room && !self.paused
-                    && !d.is_flushing()
-                    && self
-                        .current
-                        .as_ref()
-                        .and_then(|j| j.ready.as_ref())
-                        .is_some_and(|r| !r.ring.is_empty())
+                // (`pump` moves both only for a current item that is ready.)
+                let audio = self
+                    .current
+                    .as_ref()
+                    .and_then(|j| j.ready.as_ref())
+                    .is_some_and(|r| !r.ring.is_empty() || !self.pending.is_empty());
+                room && audio && !self.paused && !d.is_flushing()
             }),
             None => std::thread::park_timeout(wait),
         }

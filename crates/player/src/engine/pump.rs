@@ -87,12 +87,13 @@ impl Engine {
                     .insert(n.unwrap_or_else(|| Normalizer::new(o, dev.format)));
                 n.begin_item(job.index);
             }
+            // What the limiter still holds of the previous item plays first.
+            job.first_frame = base + self.norm.as_ref().map_or(0, Normalizer::held_frames);
             self.timeline.queue(Entry {
                 index: job.index,
                 stream: ready.stream.clone(),
                 start: job.start,
-                // What the limiter still holds of the previous item plays first.
-                base: base + self.norm.as_ref().map_or(0, Normalizer::held_frames),
+                base: job.first_frame,
                 announced: job.continues,
             });
             if !job.continues {
@@ -153,12 +154,15 @@ impl Engine {
                 break;
             }
         }
+        let drained = ready.ring.is_empty();
         if took {
             job.taken();
         }
-        // A seek took effect once its first audio is in the output (or its stream ended
-        // there without any).
-        let seeked = (job.seek_untold && (took || job.ended.is_some())).then(|| {
+        // A seek took effect once its first audio is in the output (past what a crossfade or
+        // a resampler holds back), or its stream ended there without any.
+        let arrived = dev.pushed > job.first_frame && job.begun;
+        let gone = job.ended.is_some() && drained;
+        let seeked = (job.seek_untold && (arrived || gone)).then(|| {
             job.seek_untold = false;
             job.start
         });

@@ -11,8 +11,8 @@ pub(crate) mod writer;
 #[cfg(feature = "cpal")]
 pub mod cpal_sink;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ringbuf::HeapRb;
 use ringbuf::wrap::{Cons, Prod};
@@ -69,12 +69,13 @@ pub struct OutputStatus {
 
 /// Parks a side that waits on the PCM ring until the other side has moved, instead of
 /// sleeping a fixed time: an unpaced file sink runs at decode speed, not at the speed of
-/// sleep granularity.
+/// sleep granularity. Each side's thread is the one that waited (or named itself) last: a
+/// writer thread started again after a release or a failure is the one woken.
 #[derive(Debug, Default)]
 pub(crate) struct Wake {
-    decoder: std::sync::OnceLock<std::thread::Thread>,
+    decoder: Mutex<Option<std::thread::Thread>>,
     decoder_waiting: AtomicBool,
-    writer: std::sync::OnceLock<std::thread::Thread>,
+    writer: Mutex<Option<std::thread::Thread>>,
     writer_waiting: AtomicBool,
 }
 
@@ -101,24 +102,35 @@ impl Wake {
 
     /// Names the calling thread as the writer (so it can be woken before it first waits).
     pub fn writer_is_current(&self) {
-        let _ = self.writer.get_or_init(std::thread::current);
+        Self::name_current(&self.writer);
     }
 
     /// Wakes the writer even from its real-time pacing sleep (a flush or a pause must not
     /// wait for the next block to fall due).
     pub fn interrupt_writer(&self) {
-        if let Some(t) = self.writer.get() {
+        if let Ok(w) = self.writer.lock()
+            && let Some(t) = w.as_ref()
+        {
             t.unpark();
         }
     }
 
+    fn name_current(who: &Mutex<Option<std::thread::Thread>>) {
+        if let Ok(mut w) = who.lock() {
+            let me = std::thread::current();
+            if w.as_ref().is_none_or(|t| t.id() != me.id()) {
+                *w = Some(me);
+            }
+        }
+    }
+
     fn wait(
-        who: &std::sync::OnceLock<std::thread::Thread>,
+        who: &Mutex<Option<std::thread::Thread>>,
         flag: &AtomicBool,
         max: std::time::Duration,
         ready: impl Fn() -> bool,
     ) {
-        let _ = who.get_or_init(std::thread::current);
+        Self::name_current(who);
         flag.store(true, Ordering::SeqCst);
         // Checked after raising the flag, so a wake-up in between is not lost.
         if !ready() {
@@ -127,9 +139,13 @@ impl Wake {
         flag.store(false, Ordering::SeqCst);
     }
 
-    fn wake(who: &std::sync::OnceLock<std::thread::Thread>, flag: &AtomicBool) {
+    fn wake(who: &Mutex<Option<std::thread::Thread>>, flag: &AtomicBool) {
+        // What the waker changed (a ring's index, a release store) is ordered before it
+        // reads the flag, as the waiter's flag is before it reads the ring.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if flag.load(Ordering::SeqCst)
-            && let Some(t) = who.get()
+            && let Ok(w) = who.lock()
+            && let Some(t) = w.as_ref()
         {
             t.unpark();
         }
