@@ -47,6 +47,8 @@ mod json;
 mod keys;
 #[path = "play/logs.rs"]
 mod logs;
+#[path = "play/memory.rs"]
+mod memory;
 #[path = "play/out.rs"]
 mod out;
 #[path = "play/stop.rs"]
@@ -407,7 +409,13 @@ fn run(args: Args) -> Result<(), Fail> {
     }
     // The sink is checked (a WAV path opened) before any network work.
     let sink = parse_sink(&sink_spec)?;
-    let rt = tokio::runtime::Runtime::new()
+    // One worker: signals, the remote control and the play count's requests are light (the
+    // player fetches on a runtime of its own). One thread per core would idle with a stack
+    // and an allocator arena each.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
         .map_err(|e| Fail::other("runtime", format!("cannot start: {e}.")))?;
     // The demo runs against the built-in emulator: no credentials, no network.
     let (emulator, client) = if args.demo {
@@ -530,6 +538,7 @@ fn run(args: Args) -> Result<(), Fail> {
 }
 
 fn main() -> ExitCode {
+    memory::return_large_blocks();
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {

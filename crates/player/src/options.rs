@@ -17,7 +17,9 @@ pub enum Prefer {
 pub struct PlayerOptions {
     /// Codec preference. Default [`Prefer::Aac`].
     pub prefer: Prefer,
-    /// Size of the ring between the network and the decoder, in bytes. Default 512 KiB.
+    /// Size of the ring between the network and the decoder, in bytes: one per item loading
+    /// or playing (two while the next one preloads), all of it resident once it has wrapped.
+    /// Default 512 KiB (about 26 s of AAC at 160 kbit/s, 33 s of MP3 at 128).
     pub byte_ring_bytes: usize,
     /// Length of the ring between the decoder and the output. Default 200 ms.
     pub pcm_ring: Duration,
@@ -41,7 +43,8 @@ pub struct PlayerOptions {
     /// sample.
     pub crossfade: Duration,
     /// Bytes of recently fetched HLS segments kept per stream, so seeking into what was just
-    /// fetched or prefetched needs no request. Default 1 MiB.
+    /// fetched or prefetched needs no request. Default 1 MiB, the player's largest buffer once
+    /// it has filled (docs/kiosk.md, "Memory", has what each buffer costs).
     pub segment_cache_bytes: usize,
     /// How long a media request keeps being retried (network errors, 5xx, 429; jittered
     /// backoff, `Retry-After` honoured) without progress before the track fails with an

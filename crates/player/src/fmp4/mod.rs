@@ -543,8 +543,12 @@ impl<R: Read> Fmp4Demuxer<R> {
                     data: &self.mdat[off..end],
                 }));
             }
+            // One buffer serves every box read: it keeps its capacity from fragment to
+            // fragment, so a stream of 200 KiB fragments allocates it once, not per `mdat`.
             let mut buf = std::mem::take(&mut self.mdat);
+            buf.clear();
             let Some((t, len)) = read_header(&mut self.inner)? else {
+                self.mdat = buf;
                 return Ok(None);
             };
             match &t {
@@ -569,9 +573,13 @@ impl<R: Read> Fmp4Demuxer<R> {
                     read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
                     self.init = parse_moov(&buf)?;
                     self.inits += 1;
-                    self.mdat.clear();
+                    buf.clear();
+                    self.mdat = buf;
                 }
-                _ => skip(&mut self.inner, len)?,
+                _ => {
+                    self.mdat = buf;
+                    skip(&mut self.inner, len)?;
+                }
             }
         }
     }

@@ -304,3 +304,37 @@ proptest! {
         let _ = drain(moov, 1000);
     }
 }
+
+/// A stream of HLS segments (`styp`, `moof`, `mdat`) reuses one payload buffer: the second,
+/// smaller fragment is read into the capacity the first one grew, with no new allocation.
+#[test]
+fn the_payload_buffer_is_kept_from_segment_to_segment() {
+    let segment = |mdat_len: usize| {
+        let mut s = boxed(b"styp", b"msdh\0\0\0\0msdhmsix");
+        let mut f = fragment(None, Some([1024; 3]));
+        f.truncate(f.len() - boxed(b"mdat", &[0; 6]).len());
+        s.extend_from_slice(&f);
+        s.extend_from_slice(&boxed(b"mdat", &vec![7; mdat_len]));
+        s
+    };
+    let mut stream = real_init();
+    stream.extend_from_slice(&segment(200_000));
+    stream.extend_from_slice(&segment(1_000));
+    let mut d = Fmp4Demuxer::new(io::Cursor::new(stream)).expect("init");
+    for _ in 0..3 {
+        let p = d.next_packet().expect("first segment").expect("a packet");
+        assert_eq!(p.data, [7, 7]);
+    }
+    let grown = d.mdat.capacity();
+    assert!(grown >= 200_000, "{grown}");
+    for _ in 0..3 {
+        let p = d.next_packet().expect("second segment").expect("a packet");
+        assert_eq!(p.data, [7, 7]);
+    }
+    assert!(
+        d.mdat.capacity() >= grown,
+        "the buffer was allocated again: {} < {grown}",
+        d.mdat.capacity()
+    );
+    assert!(d.next_packet().expect("the end").is_none());
+}
