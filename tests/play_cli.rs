@@ -7,7 +7,9 @@ use std::time::Duration;
 use scplay_emulator::{Emulator, Fault, FaultKind, Origin, catalog};
 
 mod common;
-use common::play::{api_args, emulator, on_terminal_command, play, play_bin, stderr, wav_secs};
+use common::play::{
+    api_args, emulator, exit_within, on_terminal_command, play, play_bin, stderr, wav_secs,
+};
 
 #[path = "../crates/player/tests/common/ffmpeg.rs"]
 mod ffmpeg;
@@ -309,19 +311,6 @@ fn wait_arrival(emu: &Emulator, origin: Origin, path: &str) {
     );
 }
 
-/// Waits (up to `limit`) for the process to exit; how long it took.
-fn exit_within(child: &mut std::process::Child, limit: Duration) -> Option<Duration> {
-    let start = std::time::Instant::now();
-    while start.elapsed() < limit {
-        if child.try_wait().unwrap().is_some() {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    None
-}
-
 fn type_keys(child: &mut std::process::Child, keys: &str) {
     use std::io::Write;
     let stdin = child.stdin.as_mut().unwrap();
@@ -346,7 +335,8 @@ async fn q_and_n_on_a_terminal_answer_during_a_stalled_load() {
         let mut child = on_terminal(&emu, &[&track, "--sink", "null", "--realtime"]);
         wait_arrival(&emu, Origin::Cdn, &playlist);
         type_keys(&mut child, "q");
-        let took = exit_within(&mut child, Duration::from_secs(10));
+        let pressed = std::time::Instant::now();
+        let took = exit_within(&mut child, Duration::from_secs(10)).map(|_| pressed.elapsed());
         eprintln!("q during a stalled load: exit after {took:?}");
         assert!(
             took.is_some_and(|t| t < Duration::from_secs(2)),

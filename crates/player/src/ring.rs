@@ -314,7 +314,13 @@ mod tests {
             let mut b = [0u8; 4];
             reader.read(&mut b).ok()
         });
-        std::thread::sleep(Duration::from_millis(30));
+        // Once the reader waits for data (it names its thread first), the cancel ends it.
+        let waiting = || prod.shared.reader.lock().is_ok_and(|r| r.is_some());
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while !waiting() {
+            assert!(std::time::Instant::now() < end, "the reader never waited");
+            std::thread::yield_now();
+        }
         cancel.cancel();
         assert_eq!(t.join().ok().flatten(), Some(0));
         drop(prod);

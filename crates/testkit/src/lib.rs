@@ -137,13 +137,15 @@ mod tests {
             for i in 0..5 {
                 tx.send(i).unwrap();
             }
-            std::thread::sleep(Duration::from_millis(200));
+            // The channel stays open (nothing more comes) until the test is done with it.
+            tx
         });
         assert!(wait_event(&rx, Duration::from_secs(5), |i| *i == 3).is_some());
+        let tx = sender.join().unwrap();
         let start = Instant::now();
         assert!(wait_event(&rx, Duration::from_millis(50), |i| *i == 9).is_none());
         assert!(start.elapsed() >= Duration::from_millis(50));
-        sender.join().unwrap();
+        drop(tx);
         assert!(!wait_until(Duration::from_millis(30), || false));
         assert!(wait_until(Duration::from_secs(1), || true));
     }
