@@ -46,6 +46,16 @@ fn ffmpeg_ttfa(url: &str) -> Option<Duration> {
     cold::first_byte(ffmpeg_pipe(url))
 }
 
+/// Holds every answer of the emulator (API, OAuth, CDN) back `ms` milliseconds; 0 clears
+/// every fault.
+fn every_answer_late(emu: &Emulator, ms: u64) {
+    emu.clear_faults();
+    if ms > 0 {
+        let d = Duration::from_millis(ms);
+        emu.add_fault(Fault::on("/", FaultKind::Latency(d)));
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Option<Duration> {
     v.sort();
     v.get(v.len() / 2).copied()

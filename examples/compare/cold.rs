@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scplay_emulator::{Emulator, Fault, FaultKind, catalog};
+use scplay_emulator::{Emulator, catalog};
 
 /// From spawning `cmd` to the first byte on its stdout (the child is killed then); `None` if
 /// it could not start or wrote nothing.
@@ -90,11 +90,7 @@ pub fn table(
         "latency", "target", "play", "ffmpeg", "ratio"
     );
     for latency in [0u64, 50] {
-        emu.clear_faults();
-        if latency > 0 {
-            let d = Duration::from_millis(latency);
-            emu.add_fault(Fault::on("/", FaultKind::Latency(d)));
-        }
+        super::every_answer_late(emu, latency);
         let direct = emu.sign_cdn_path(
             &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
             Duration::from_secs(600),

@@ -9,7 +9,7 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use scplay_emulator::{Emulator, Fault, FaultKind, catalog};
+use scplay_emulator::{Emulator, catalog};
 use scplay_player::core::Client;
 use scplay_player::{Player, PlayerEvent, PlayerOptions, Sink, Target};
 
@@ -78,15 +78,6 @@ fn client(emu: &Emulator, rt: &tokio::runtime::Runtime) -> Option<Client> {
     Some(client)
 }
 
-/// Sets every answer's added latency.
-fn latency(emu: &Emulator, ms: u64) {
-    emu.clear_faults();
-    if ms > 0 {
-        let d = Duration::from_millis(ms);
-        emu.add_fault(Fault::on("/", FaultKind::Latency(d)));
-    }
-}
-
 fn shown(d: Option<Duration>) -> String {
     d.map_or("n/a".into(), |d| {
         format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -113,7 +104,7 @@ pub fn table(
         "latency", "next", "seek, in cache", "seek, not fetched"
     );
     for ms in [0u64, 50] {
-        latency(emu, ms);
+        super::every_answer_late(emu, ms);
         let next: Vec<Duration> = (0..runs).filter_map(|_| one(&client)).collect();
         let inside: Vec<Duration> = (0..runs).filter_map(|_| seek(&client, true, 0)).collect();
         // A new place each run, so no run finds another's segments.
