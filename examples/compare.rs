@@ -33,6 +33,9 @@ use std::time::{Duration, Instant};
 use scplay_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Origin, catalog};
 use scplay_player::{Player, PlayerOptions, Sink};
 
+#[path = "common/raw_stdout.rs"]
+mod raw_stdout;
+use raw_stdout::raw_stdout;
 #[path = "common/first_pcm.rs"]
 mod first_pcm;
 use first_pcm::first_pcm as scplay_ttfa;
@@ -153,8 +156,45 @@ fn ffmpeg_pipe(url: &str) -> Command {
     c
 }
 
+const USAGE: &str = "\
+compare: scplay side by side with ffmpeg on the emulator (BENCHMARKS.md)
+
+  compare [--runs N] [--cpu-runs N] [--realtime-secs S]   every table
+  compare --cold-only        cold start and the command rows (needs `play` built beside)
+  compare --cpu-only         CPU and peak RSS of the unpaced hour, and decoding alone
+  compare --realtime-only    CPU and wake-ups of real-time playback
+  compare --serve-hour       print a signed URL of the 60-minute track and serve it 10 min
+
+  --runs N           runs of each latency row (default 7; medians)
+  --cpu-runs N       runs of each CPU row (default 3)
+  --realtime-secs S  seconds of real-time playback measured (default 30; 0 skips it)";
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
+    let known = [
+        "--runs",
+        "--cpu-runs",
+        "--realtime-secs",
+        "--cold-only",
+        "--cpu-only",
+        "--realtime-only",
+        "--serve-hour",
+        "--decode-hour",
+        "--play-realtime",
+        "--play-pipe",
+    ];
+    if let Some(a) = args
+        .iter()
+        .skip(1)
+        .find(|a| a.starts_with('-') && !known.contains(&a.as_str()))
+    {
+        eprintln!("compare: unknown option {a}\n\n{USAGE}");
+        std::process::exit(2);
+    }
     if let Some(i) = args.iter().position(|a| a == "--decode-hour") {
         // Child mode: decode an hour of the main encode from memory.
         let (bytes, ext): (&[u8], &str) = match args.get(i + 1).map(String::as_str) {
@@ -195,12 +235,8 @@ fn main() {
         // Child mode: play a URL as raw f32 to stdout as fast as possible (as
         // `play --sink pipe` does).
         let url = args.get(i + 1).cloned().unwrap_or_default();
-        let player = Player::new(
-            None,
-            Sink::Pipe(Box::new(std::io::stdout())),
-            PlayerOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let player = Player::new(None, Sink::Pipe(raw_stdout()), PlayerOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         player.play(&url).unwrap_or_else(|e| panic!("{e}"));
         if let Err(e) = player.wait() {
             eprintln!("{e}");
@@ -209,10 +245,16 @@ fn main() {
         return;
     }
     let flag = |name: &str, default: usize| -> usize {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1)?.parse().ok())
-            .unwrap_or(default)
+        let Some(i) = args.iter().position(|a| a == name) else {
+            return default;
+        };
+        match args.get(i + 1).map(|v| v.parse::<usize>()) {
+            Some(Ok(n)) => n,
+            _ => {
+                eprintln!("compare: {name} takes a whole number\n\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
     };
     let runs = flag("--runs", 7);
     let realtime_secs = flag("--realtime-secs", 30);

@@ -51,6 +51,8 @@ mod logs;
 mod memory;
 #[path = "play/out.rs"]
 mod out;
+#[path = "common/raw_stdout.rs"]
+mod raw_stdout;
 #[path = "play/stop.rs"]
 mod stop;
 

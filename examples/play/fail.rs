@@ -108,7 +108,7 @@ pub fn parse_sink(spec: &str) -> Result<Sink, Fail> {
                      or use --sink wav:PATH.",
                 ));
             }
-            Ok(Sink::Pipe(Box::new(std::io::stdout())))
+            Ok(Sink::Pipe(crate::raw_stdout::raw_stdout()))
         }
         Some(("cpal", dev)) => Ok(Sink::Cpal {
             device: Some(dev.to_string()),

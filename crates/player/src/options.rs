@@ -21,7 +21,10 @@ pub struct PlayerOptions {
     /// or playing (two while the next one preloads), all of it resident once it has wrapped.
     /// Default 512 KiB (about 26 s of AAC at 160 kbit/s, 33 s of MP3 at 128).
     pub byte_ring_bytes: usize,
-    /// Length of the ring between the decoder and the output. Default 200 ms.
+    /// Length of the ring between the decoder and the output. Default 200 ms. An output that
+    /// is not paced (a file, pipe or null sink without `realtime`) takes at least 1 s: it
+    /// runs at decode speed, and a longer ring means fewer hand-offs between the threads
+    /// (its commands still act at once: a seek or a jump drops the ring, a pause holds it).
     pub pcm_ring: Duration,
     /// HLS segments fetched ahead of the one being written. Default 2.
     pub prefetch_segments: usize,

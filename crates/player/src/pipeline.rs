@@ -28,6 +28,10 @@ pub(crate) struct Ctx {
     pub counters: Arc<FetchCounters>,
     /// Where soundcloud.com pages led before.
     pub pages: Arc<Pages>,
+    /// The output plays on a clock (a sound card, or a sink paced in real time). An unpaced
+    /// output runs at decode speed, where fewer, larger hand-offs between the threads
+    /// matter more than how soon a block of audio moves on.
+    pub paced: bool,
 }
 
 /// A running fetch task and the decoder reading what it writes.

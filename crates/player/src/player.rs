@@ -84,6 +84,10 @@ impl Player {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(PlayerError::HttpClient)?;
+        #[cfg(feature = "cpal")]
+        let paced = opts.realtime || matches!(sink, Sink::Cpal { .. });
+        #[cfg(not(feature = "cpal"))]
+        let paced = opts.realtime;
         let sink: Box<dyn Backend> = match sink {
             #[cfg(feature = "cpal")]
             Sink::Cpal { device } => Box::new(crate::output::cpal_sink::CpalBackend::new(device)),
@@ -105,6 +109,7 @@ impl Player {
             opts,
             counters,
             pages,
+            paced,
         };
         let engine = Engine::new(ctx, sink, shared.clone(), rx);
         let thread = std::thread::Builder::new()

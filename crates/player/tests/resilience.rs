@@ -230,21 +230,7 @@ async fn a_stall_shows_as_buffering_and_playback_resumes_by_itself() {
     let emu = emulator().await;
     // A progressive file (its bytes reach the decoder as they arrive): about a second of
     // audio, then nothing for 3 s (under the stall timeout).
-    let url = emu.sign_cdn_path(
-        &format!("/{}.128.mp3", catalog::TRACK_DEMO_1),
-        Duration::from_secs(300),
-    );
-    emu.add_fault(
-        Fault::on(
-            ".128.mp3",
-            FaultKind::Stall {
-                after_bytes: 20_000,
-                pause: Duration::from_secs(3),
-            },
-        )
-        .at(Origin::Cdn)
-        .times(1),
-    );
+    let url = stalled_mp3(&emu);
     let c = client(&emu);
     let (events, stats, result) = tokio::task::spawn_blocking(move || {
         let player = Player::new(

@@ -101,21 +101,7 @@ async fn media_retries_are_counted() {
 async fn underruns_and_silence_show_while_the_output_is_open() {
     let emu = emulator().await;
     // About a second of audio, then nothing for 3 s: an underrun mid-track.
-    let url = emu.sign_cdn_path(
-        &format!("/{}.128.mp3", catalog::TRACK_DEMO_1),
-        Duration::from_secs(300),
-    );
-    emu.add_fault(
-        Fault::on(
-            ".128.mp3",
-            FaultKind::Stall {
-                after_bytes: 20_000,
-                pause: Duration::from_secs(3),
-            },
-        )
-        .at(Origin::Cdn)
-        .times(1),
-    );
+    let url = stalled_mp3(&emu);
     tokio::task::spawn_blocking(move || {
         let opts = PlayerOptions {
             realtime: true,

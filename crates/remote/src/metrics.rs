@@ -12,6 +12,7 @@
 //! | `scplay_url_refreshes_total` | counter | signed stream URLs resolved again after they expired |
 //! | `scplay_retries_total` | counter | media requests tried again after a transient failure |
 //! | `scplay_packets_skipped_total` | counter | audio packets that failed to decode |
+//! | `scplay_engine_wakeups_total` | counter | times the player's engine thread woke up to work (its CPU cost between bursts) |
 //! | `scplay_tracks_finished_total` | counter | queue items finished (played, skipped, stopped, failed) |
 //! | `scplay_token_renewals_total` | counter | new access tokens from the token endpoint (0 without a client) |
 //! | `scplay_errors_total{kind}` | counter | `error` events by their stable code |
@@ -93,7 +94,7 @@ impl Metrics {
         let s: StatsSnapshot = player.stats();
         let mut out = String::with_capacity(4096);
         self.histogram(&mut out);
-        let counters: [(&str, &str, u64); 9] = [
+        let counters: [(&str, &str, u64); 10] = [
             (
                 "underruns_total",
                 "Times the output ran dry while more audio was expected.",
@@ -133,6 +134,11 @@ impl Metrics {
                 "packets_skipped_total",
                 "Audio packets that failed to decode and were skipped.",
                 s.packets_skipped,
+            ),
+            (
+                "engine_wakeups_total",
+                "Times the player's engine thread woke up to work.",
+                s.engine_wakeups,
             ),
             (
                 "tracks_finished_total",

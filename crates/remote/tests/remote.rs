@@ -522,6 +522,7 @@ async fn metrics_are_prometheus_text_with_the_documented_names() {
         "scplay_queue_length",
         "scplay_event_streams",
         "scplay_tracks_finished_total",
+        "scplay_engine_wakeups_total",
     ] {
         value(name, "");
     }

@@ -22,8 +22,13 @@ use crate::pipeline::{Ctx, Item, Stream};
 use crate::plan::{Target, TrackInfo};
 use crate::ring::RingCancel;
 
-/// Seconds of decoded audio a job keeps ready ahead of the engine.
+/// Seconds of decoded audio a job keeps ready ahead of the engine (172 KiB at 44.1 kHz
+/// stereo).
 const AHEAD_SECS: f64 = 0.5;
+
+/// The same for an unpaced output, which runs at decode speed: the engine is woken once per
+/// half ring, so a longer ring means fewer hand-offs (measured in BENCHMARKS.md).
+const UNPACED_AHEAD_SECS: f64 = 1.0;
 
 /// What a job starts from.
 pub(crate) enum What {
@@ -359,7 +364,12 @@ impl Runner {
             Err(e) => return self.send(JobEvent::Failed(e)),
         };
         let format = pipe.decoder.format();
-        let (mut prod, ring) = pcm_ring(format, AHEAD_SECS);
+        let ahead = if self.ctx.paced {
+            AHEAD_SECS
+        } else {
+            UNPACED_AHEAD_SECS
+        };
+        let (mut prod, ring) = pcm_ring(format, ahead);
         self.send(JobEvent::Ready {
             stream,
             format,
@@ -420,14 +430,17 @@ impl Runner {
     }
 
     /// Queues `block`, sleeping while the ring is full; `false` when cancelled. An engine
-    /// waiting for audio is woken once a quarter of the ring is ready (or before this
-    /// thread sleeps: for room here, or for bytes in the reader's `on_wait`), not for every
+    /// waiting for audio is woken once a quarter of the ring is ready (half for an unpaced
+    /// output, where nothing waits to be heard), or before this
+    /// thread sleeps (for room here, or for bytes in the reader's `on_wait`), not for every
     /// block: one wake-up per burst.
     fn push(&self, prod: &mut PcmProducer, mut block: &[f32]) -> bool {
         loop {
             let n = prod.push_slice(block);
             block = &block[n..];
-            if n > 0 && prod.occupied_len() * 4 >= prod.capacity().get() {
+            // Paced, a quarter: the output may be waiting. Unpaced, half: fewer, larger bursts.
+            let burst = if self.ctx.paced { 4 } else { 2 };
+            if n > 0 && prod.occupied_len() * burst >= prod.capacity().get() {
                 self.wake_engine();
             }
             if block.is_empty() {

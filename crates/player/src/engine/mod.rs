@@ -165,6 +165,10 @@ impl Engine {
             self.publish();
             let wait = self.wait_time();
             self.sleep(wait);
+            self.shared
+                .stats
+                .engine_wakeups
+                .fetch_add(1, Ordering::Relaxed);
         }
         if self.active {
             self.end_session(Some(PlayerEvent::Stopped));
@@ -527,8 +531,11 @@ impl Engine {
         }
     }
 
-    /// How long to sleep: until a command, a job or the output wakes the thread, or until
-    /// the output's ring is half played, a recovery attempt is due or a pause is long.
+    /// How long to sleep: until a command, a job or the output wakes the thread, or until a
+    /// paced output's ring is half played (audio to give), played out (none: the underrun
+    /// is told on time), a recovery attempt is due or a pause is long. An unpaced output
+    /// (it plays at decode speed) wakes the thread itself; so does the item once it has
+    /// audio, so a network stall is slept through, not polled.
     fn wait_time(&self) -> Duration {
         const IDLE: Duration = Duration::from_secs(3600);
         if !self.active {
@@ -552,16 +559,35 @@ impl Engine {
             {
                 wait = wait.min((since + limit).saturating_duration_since(now));
             }
-            if dev.is_running() && !self.paused {
-                // Wake up when the ring is half played (an unpaced writer wakes us sooner).
+            if dev.is_running() && !self.paused && self.ctx.paced {
                 let ch = usize::from(dev.format.channels.max(1));
+                let rate = f64::from(dev.format.rate.max(1));
                 let queued = dev.pcm.occupied_len() / ch;
-                let half = dev.pcm.capacity().get() / ch / 2;
-                let secs = queued.saturating_sub(half) as f64 / f64::from(dev.format.rate.max(1));
-                wait = wait.min(Duration::from_secs_f64(secs).max(Duration::from_millis(5)));
+                let frames = if self.has_audio() {
+                    Some(queued.saturating_sub(dev.pcm.capacity().get() / ch / 2))
+                } else if dev.starved_at.is_none() {
+                    Some(queued + (rate / 100.0) as usize)
+                } else {
+                    None // told already; the item wakes us when audio comes
+                };
+                if let Some(f) = frames {
+                    let secs = f as f64 / rate;
+                    wait = wait.min(Duration::from_secs_f64(secs).max(Duration::from_millis(5)));
+                }
             }
         }
         wait
+    }
+
+    /// Whether there is audio to move into the output once it has room: converted audio
+    /// waiting, or the current item's.
+    fn has_audio(&self) -> bool {
+        !self.pending.is_empty()
+            || self
+                .current
+                .as_ref()
+                .and_then(|j| j.ready.as_ref())
+                .is_some_and(|r| !r.ring.is_empty())
     }
 
     fn sleep(&self, wait: Duration) {
@@ -577,17 +603,23 @@ impl Engine {
             // Checked once the output can wake us: an output that played its ring below half
             // while this item has audio to give needs us now (a writer that drained it just
             // before we waited would otherwise wait for our timeout, and we for it).
-            Some(d) => d.status.wake.decoder_wait(wait, || {
-                let ring = &d.pcm;
-                let room = ring.occupied_len() * 2 < ring.capacity().get();
+            Some(d) => {
                 // (`pump` moves both only for a current item that is ready.)
-                let audio = self
-                    .current
-                    .as_ref()
-                    .and_then(|j| j.ready.as_ref())
-                    .is_some_and(|r| !r.ring.is_empty() || !self.pending.is_empty());
-                room && audio && !self.paused && !d.is_flushing()
-            }),
+                let movable = || {
+                    self.current
+                        .as_ref()
+                        .and_then(|j| j.ready.as_ref())
+                        .is_some_and(|r| !r.ring.is_empty() || !self.pending.is_empty())
+                };
+                // Without audio to give, room in the output is no reason to wake up: the
+                // item wakes us when it has some.
+                let for_room = self.draining || self.has_audio();
+                d.status.wake.decoder_wait(wait, for_room, || {
+                    let ring = &d.pcm;
+                    let room = ring.occupied_len() * 2 < ring.capacity().get();
+                    room && movable() && !self.paused && !d.is_flushing()
+                })
+            }
             None => std::thread::park_timeout(wait),
         }
     }

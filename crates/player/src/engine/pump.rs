@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The least output ring of an unpaced output (a file, pipe or null sink without
+/// `realtime`): it runs at decode speed, and the threads hand audio on once per half ring.
+pub(crate) const UNPACED_PCM_RING: Duration = Duration::from_secs(1);
+
 impl Engine {
     /// Moves the current item's audio into the output: converted, crossfaded, as much as
     /// fits.
@@ -15,7 +19,12 @@ impl Engine {
         };
         if self.dev.is_none() {
             let opts = DeviceOpts {
-                ring_secs: self.ctx.opts.pcm_ring.as_secs_f64(),
+                ring_secs: if self.ctx.paced {
+                    self.ctx.opts.pcm_ring
+                } else {
+                    self.ctx.opts.pcm_ring.max(UNPACED_PCM_RING)
+                }
+                .as_secs_f64(),
                 ramp: self.ctx.opts.ramp,
                 realtime: self.ctx.opts.realtime,
             };

@@ -71,18 +71,43 @@ pub struct OutputStatus {
 /// sleeping a fixed time: an unpaced file sink runs at decode speed, not at the speed of
 /// sleep granularity. Each side's thread is the one that waited (or named itself) last: a
 /// writer thread started again after a release or a failure is the one woken.
+///
+/// The decoder says whether it waits for room: one that waits only for its item's audio is
+/// not woken each time the writer plays the ring below half (it could not use the room).
 #[derive(Debug, Default)]
 pub(crate) struct Wake {
-    decoder: Mutex<Option<std::thread::Thread>>,
+    decoder: Side,
     decoder_waiting: AtomicBool,
-    writer: Mutex<Option<std::thread::Thread>>,
+    decoder_wants_room: AtomicBool,
+    writer: Side,
     writer_waiting: AtomicBool,
 }
 
+/// One side's thread, and a number for it that the side checks without the lock on each
+/// wait (a waker holds the lock while it unparks).
+#[derive(Debug, Default)]
+struct Side {
+    thread: Mutex<Option<std::thread::Thread>>,
+    named: AtomicU64,
+}
+
+/// A number for the calling thread, unique in the process and never 0.
+fn thread_number() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static NUMBER: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    NUMBER.with(|n| *n)
+}
+
 impl Wake {
-    /// The decoder waits (up to `max`) for room, unless `ready()` already says there is.
-    pub fn decoder_wait(&self, max: std::time::Duration, ready: impl Fn() -> bool) {
+    /// The decoder waits (up to `max`) for room or for its item's audio, unless `ready()`
+    /// already says it can go on. `for_room`: it has audio and waits for room for it (the
+    /// writer's [`Wake::wake_decoder_for_room`] wakes it only then).
+    pub fn decoder_wait(&self, max: std::time::Duration, for_room: bool, ready: impl Fn() -> bool) {
+        self.decoder_wants_room.store(for_room, Ordering::SeqCst);
         Self::wait(&self.decoder, &self.decoder_waiting, max, ready);
+        self.decoder_wants_room.store(false, Ordering::SeqCst);
     }
 
     /// The writer waits (up to `max`) for audio, unless `ready()` already says there is.
@@ -90,9 +115,16 @@ impl Wake {
         Self::wait(&self.writer, &self.writer_waiting, max, ready);
     }
 
-    /// Wakes the decoder if it waits (after the writer made room).
-    pub fn wake_decoder(&self) {
-        Self::wake(&self.decoder, &self.decoder_waiting);
+    /// Wakes the decoder if it waits (the output drained or failed); whether it did.
+    pub fn wake_decoder(&self) -> bool {
+        Self::wake(&self.decoder, &self.decoder_waiting)
+    }
+
+    /// Wakes the decoder if it waits for room (after the writer made room); whether it did.
+    pub fn wake_decoder_for_room(&self) -> bool {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.decoder_wants_room.load(Ordering::SeqCst)
+            && Self::wake(&self.decoder, &self.decoder_waiting)
     }
 
     /// Wakes the writer if it waits (after the decoder queued audio).
@@ -102,35 +134,17 @@ impl Wake {
 
     /// Names the calling thread as the writer (so it can be woken before it first waits).
     pub fn writer_is_current(&self) {
-        Self::name_current(&self.writer);
+        self.writer.name_current();
     }
 
     /// Wakes the writer even from its real-time pacing sleep (a flush or a pause must not
     /// wait for the next block to fall due).
     pub fn interrupt_writer(&self) {
-        if let Ok(w) = self.writer.lock()
-            && let Some(t) = w.as_ref()
-        {
-            t.unpark();
-        }
+        let _ = self.writer.unpark();
     }
 
-    fn name_current(who: &Mutex<Option<std::thread::Thread>>) {
-        if let Ok(mut w) = who.lock() {
-            let me = std::thread::current();
-            if w.as_ref().is_none_or(|t| t.id() != me.id()) {
-                *w = Some(me);
-            }
-        }
-    }
-
-    fn wait(
-        who: &Mutex<Option<std::thread::Thread>>,
-        flag: &AtomicBool,
-        max: std::time::Duration,
-        ready: impl Fn() -> bool,
-    ) {
-        Self::name_current(who);
+    fn wait(who: &Side, flag: &AtomicBool, max: std::time::Duration, ready: impl Fn() -> bool) {
+        who.name_current();
         flag.store(true, Ordering::SeqCst);
         // Checked after raising the flag, so a wake-up in between is not lost.
         if !ready() {
@@ -139,16 +153,34 @@ impl Wake {
         flag.store(false, Ordering::SeqCst);
     }
 
-    fn wake(who: &Mutex<Option<std::thread::Thread>>, flag: &AtomicBool) {
+    fn wake(who: &Side, flag: &AtomicBool) -> bool {
         // What the waker changed (a ring's index, a release store) is ordered before it
         // reads the flag, as the waiter's flag is before it reads the ring.
         std::sync::atomic::fence(Ordering::SeqCst);
-        if flag.load(Ordering::SeqCst)
-            && let Ok(w) = who.lock()
+        flag.load(Ordering::SeqCst) && who.unpark()
+    }
+}
+
+impl Side {
+    fn name_current(&self) {
+        let me = thread_number();
+        if self.named.load(Ordering::Acquire) == me {
+            return;
+        }
+        if let Ok(mut w) = self.thread.lock() {
+            *w = Some(std::thread::current());
+            self.named.store(me, Ordering::Release);
+        }
+    }
+
+    fn unpark(&self) -> bool {
+        if let Ok(w) = self.thread.lock()
             && let Some(t) = w.as_ref()
         {
             t.unpark();
+            return true;
         }
+        false
     }
 }
 
@@ -162,5 +194,59 @@ impl OutputStatus {
 
     pub(crate) fn volume(&self) -> f32 {
         f32::from_bits(self.volume_bits.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A decoder thread waiting (`for_room` as given) until woken; what it reports when it
+    /// returns.
+    fn waiting_decoder(wake: &Arc<Wake>, for_room: bool) -> std::sync::mpsc::Receiver<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let w = wake.clone();
+        std::thread::spawn(move || {
+            w.decoder_wait(Duration::from_secs(30), for_room, || false);
+            let _ = tx.send(());
+        });
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while !wake.decoder_waiting.load(Ordering::SeqCst) {
+            assert!(std::time::Instant::now() < end, "the decoder never waited");
+            std::thread::yield_now();
+        }
+        rx
+    }
+
+    #[test]
+    fn room_wakes_only_a_decoder_that_waits_for_room() {
+        let wake = Arc::new(Wake::default());
+        // Waiting for its item's audio: room is no reason to wake it; anything else is.
+        let done = waiting_decoder(&wake, false);
+        assert!(!wake.wake_decoder_for_room());
+        assert!(wake.wake_decoder());
+        done.recv_timeout(Duration::from_secs(5)).unwrap();
+
+        // Waiting for room: room wakes it.
+        let done = waiting_decoder(&wake, true);
+        assert!(wake.wake_decoder_for_room());
+        done.recv_timeout(Duration::from_secs(5)).unwrap();
+
+        // Nobody waiting: nothing to wake.
+        assert!(!wake.wake_decoder());
+        assert!(!wake.wake_decoder_for_room());
+    }
+
+    #[test]
+    fn a_new_waiting_thread_is_the_one_woken() {
+        let wake = Arc::new(Wake::default());
+        for _ in 0..3 {
+            // Each wait names its own thread (a writer restarted is a new thread).
+            let done = waiting_decoder(&wake, true);
+            assert!(wake.wake_decoder());
+            done.recv_timeout(Duration::from_secs(5)).unwrap();
+        }
     }
 }

@@ -131,6 +131,8 @@ fn write_failed(status: &super::OutputStatus, e: &std::io::Error) {
     } else {
         status.failed.store(true, Ordering::Release);
     }
+    // The engine learns of it now, not at its next timer.
+    status.wake.wake_decoder();
 }
 
 impl WriterThread {
@@ -221,7 +223,7 @@ impl WriterThread {
             // sleeps): one wake-up per half ring, not per block.
             let (queued, capacity) = self.renderer.queued();
             if queued * 2 < capacity {
-                status.wake.wake_decoder();
+                status.wake.wake_decoder_for_room();
             }
             if let Err(e) = writer.write(&buf[..n]) {
                 // Kept, so a reopened output plays it first: a lost device loses nothing.

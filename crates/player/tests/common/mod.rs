@@ -238,3 +238,25 @@ pub fn set_targets() -> Vec<scplay_player::Target> {
     .map(|id| scplay_player::Target::Track(id.into()))
     .collect()
 }
+
+/// A signed URL of a progressive MP3 that sends about a second of audio, then nothing for
+/// 3 s (once), then the rest: an underrun mid-track for a real-time output.
+pub fn stalled_mp3(emu: &scplay_emulator::Emulator) -> String {
+    use scplay_emulator::{Fault, FaultKind, Origin};
+    let url = emu.sign_cdn_path(
+        &format!("/{}.128.mp3", catalog::TRACK_DEMO_1),
+        std::time::Duration::from_secs(300),
+    );
+    emu.add_fault(
+        Fault::on(
+            ".128.mp3",
+            FaultKind::Stall {
+                after_bytes: 20_000,
+                pause: std::time::Duration::from_secs(3),
+            },
+        )
+        .at(Origin::Cdn)
+        .times(1),
+    );
+    url
+}
