@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use scplay_emulator::catalog;
+use scplay_emulator::{Fault, FaultKind, Origin, catalog};
 use scplay_player::{Player, PlayerEvent, PlayerOptions, Sink};
 
 /// Unpaced, the threads hand audio on in bursts of half a ring: a few wake-ups per second of
@@ -79,5 +79,52 @@ async fn a_network_stall_is_slept_through_not_polled() {
     assert!(
         per_second < 20.0,
         "{wakeups} wake-ups in {starved:?} without audio ({per_second:.0} a second)"
+    );
+}
+
+/// Paced, after a seek far outside what was fetched the output waits for the new audio (no
+/// underrun); the engine sleeps until the item has it instead of looking every few
+/// milliseconds (about 100 times a second before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wait_after_a_seek_is_slept_through_not_polled() {
+    let emu = emulator().await;
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_HOUR),
+        Duration::from_secs(300),
+    );
+    let emu = std::sync::Arc::new(emu);
+    let e = emu.clone();
+    let (wakeups, waited) = tokio::task::spawn_blocking(move || {
+        let opts = PlayerOptions {
+            realtime: true,
+            ..PlayerOptions::default()
+        };
+        let player = Player::new(None, Sink::Null, opts).unwrap();
+        let events = player.events();
+        player.play(&url).unwrap();
+        wait_event(&events, Duration::from_secs(10), |e| {
+            matches!(e, PlayerEvent::Playing { .. })
+        })
+        .expect("playing");
+        // Half an hour in is far outside what was fetched; the CDN answers a second late.
+        e.add_fault(Fault::on("/", FaultKind::Latency(Duration::from_secs(1))).at(Origin::Cdn));
+        let (from, since) = (player.stats().engine_wakeups, Instant::now());
+        player.seek(Duration::from_secs(1800));
+        wait_event(&events, Duration::from_secs(10), |e| {
+            matches!(e, PlayerEvent::Seeked(_))
+        })
+        .expect("the seek's audio comes");
+        let got = (player.stats().engine_wakeups - from, since.elapsed());
+        player.stop();
+        got
+    })
+    .await
+    .unwrap();
+    eprintln!("{wakeups} engine wake-ups in the {waited:?} after a seek");
+    assert!(waited > Duration::from_millis(900), "waited {waited:?}");
+    let per_second = wakeups as f64 / waited.as_secs_f64();
+    assert!(
+        per_second < 25.0,
+        "{wakeups} wake-ups in the {waited:?} after a seek ({per_second:.0} a second)"
     );
 }

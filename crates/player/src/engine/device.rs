@@ -60,6 +60,9 @@ pub(crate) struct Device {
     /// Xruns already counted into the player's stats.
     pub xruns_seen: u64,
     pub starved_at: Option<u64>,
+    /// `pushed` when the last flush took effect: while it has not moved, the output waits
+    /// for new audio, which is not an underrun.
+    refill_from: Option<u64>,
 }
 
 impl Device {
@@ -89,6 +92,7 @@ impl Device {
             underruns_seen: 0,
             xruns_seen: 0,
             starved_at: None,
+            refill_from: None,
         })
     }
 
@@ -165,6 +169,7 @@ impl Device {
             }
             self.flushing = false;
             self.pushed = self.played();
+            self.refill_from = Some(self.pushed);
         } else {
             self.status.flush.store(true, Ordering::Release);
             self.status.wake.interrupt_writer();
@@ -185,8 +190,15 @@ impl Device {
             }
             self.flushing = false;
             self.pushed = self.played();
+            self.refill_from = Some(self.pushed);
         }
         true
+    }
+
+    /// Whether the output waits for the first audio after a flush (a seek, a jump): asked
+    /// for, or done and nothing pushed since.
+    pub fn refilling(&self) -> bool {
+        self.flushing || self.refill_from == Some(self.pushed)
     }
 
     /// Hands the device back while paused; the ring keeps what was queued and `start`

@@ -344,10 +344,17 @@ impl Runner {
         }
         let mut started = started;
         {
-            // Before the decoder sleeps for bytes, the engine gets what was decoded so far.
+            // Before the decoder sleeps for bytes, the engine gets what was decoded so far
+            // (once: while the network stalls, the reader looks again every 250 ms with
+            // nothing new to give).
             let (ctl, engine) = (self.ctl.clone(), self.report.1.clone());
+            let handed = AtomicU64::new(u64::MAX);
             started.reader.on_wait(Arc::new(move || {
-                if ctl.engine_waiting.swap(false, Ordering::AcqRel) {
+                let decoded = ctl.decoded.load(Ordering::Acquire);
+                if handed.load(Ordering::Relaxed) != decoded
+                    && ctl.engine_waiting.swap(false, Ordering::AcqRel)
+                {
+                    handed.store(decoded, Ordering::Relaxed);
                     engine.unpark();
                 }
             }));

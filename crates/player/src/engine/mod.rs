@@ -565,10 +565,16 @@ impl Engine {
                 let queued = dev.pcm.occupied_len() / ch;
                 let frames = if self.has_audio() {
                     Some(queued.saturating_sub(dev.pcm.capacity().get() / ch / 2))
-                } else if dev.starved_at.is_none() {
-                    Some(queued + (rate / 100.0) as usize)
+                } else if queued > 0
+                    || self.draining
+                    || (dev.starved_at.is_none() && !dev.refilling())
+                {
+                    // Played out, and a little more for the output to count the underrun.
+                    Some(queued + (rate / 50.0) as usize)
                 } else {
-                    None // told already; the item wakes us when audio comes
+                    // Told already, or waiting for the audio after a seek or a jump: the
+                    // item wakes us when it has some.
+                    None
                 };
                 if let Some(f) = frames {
                     let secs = f as f64 / rate;
@@ -613,7 +619,7 @@ impl Engine {
                 };
                 // Without audio to give, room in the output is no reason to wake up: the
                 // item wakes us when it has some.
-                let for_room = self.draining || self.has_audio();
+                let for_room = self.has_audio();
                 d.status.wake.decoder_wait(wait, for_room, || {
                     let ring = &d.pcm;
                     let room = ring.occupied_len() * 2 < ring.capacity().get();

@@ -64,7 +64,12 @@ fn on_stream_error(status: &OutputStatus, kind: cpal::ErrorKind) {
         | cpal::ErrorKind::DeviceChanged => {
             status.xruns.fetch_add(1, Ordering::AcqRel);
         }
-        _ => status.failed.store(true, Ordering::Release),
+        _ => {
+            status.failed.store(true, Ordering::Release);
+            // The engine reopens it now, not at its next timer (this is the error callback,
+            // not the audio callback: it may take the wake-up's lock).
+            status.wake.wake_decoder();
+        }
     }
 }
 

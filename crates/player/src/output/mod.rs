@@ -146,7 +146,10 @@ impl Wake {
     fn wait(who: &Side, flag: &AtomicBool, max: std::time::Duration, ready: impl Fn() -> bool) {
         who.name_current();
         flag.store(true, Ordering::SeqCst);
-        // Checked after raising the flag, so a wake-up in between is not lost.
+        // Checked after raising the flag, so a wake-up in between is not lost (the fence
+        // keeps the reads in `ready` after the store, as the waker's fence keeps its writes
+        // before its read of the flag).
+        std::sync::atomic::fence(Ordering::SeqCst);
         if !ready() {
             std::thread::park_timeout(max);
         }
