@@ -10,6 +10,18 @@ use common::*;
 use scplay_emulator::{Fault, FaultKind, Origin, catalog};
 use scplay_player::{Player, PlayerEvent, PlayerOptions, Sink};
 
+/// A player playing `url` in real time to the null sink, and its events.
+fn playing_in_real_time(url: &str) -> (Player, std::sync::mpsc::Receiver<PlayerEvent>) {
+    let opts = PlayerOptions {
+        realtime: true,
+        ..PlayerOptions::default()
+    };
+    let player = Player::new(None, Sink::Null, opts).unwrap();
+    let events = player.events();
+    player.play(url).unwrap();
+    (player, events)
+}
+
 /// Unpaced, the threads hand audio on in bursts of half a ring: a few wake-ups per second of
 /// audio, not one per block or per 5 ms timer (about 14 a second before).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,13 +60,7 @@ async fn a_network_stall_is_slept_through_not_polled() {
     // A progressive file: about a second of audio, then nothing for 3 s.
     let url = stalled_mp3(&emu);
     let (wakeups, starved) = tokio::task::spawn_blocking(move || {
-        let opts = PlayerOptions {
-            realtime: true,
-            ..PlayerOptions::default()
-        };
-        let player = Player::new(None, Sink::Null, opts).unwrap();
-        let events = player.events();
-        player.play(&url).unwrap();
+        let (player, events) = playing_in_real_time(&url);
         wait_event(&events, Duration::from_secs(10), |e| {
             matches!(e, PlayerEvent::Underrun)
         })
@@ -95,13 +101,7 @@ async fn the_wait_after_a_seek_is_slept_through_not_polled() {
     let emu = std::sync::Arc::new(emu);
     let e = emu.clone();
     let (wakeups, waited) = tokio::task::spawn_blocking(move || {
-        let opts = PlayerOptions {
-            realtime: true,
-            ..PlayerOptions::default()
-        };
-        let player = Player::new(None, Sink::Null, opts).unwrap();
-        let events = player.events();
-        player.play(&url).unwrap();
+        let (player, events) = playing_in_real_time(&url);
         wait_event(&events, Duration::from_secs(10), |e| {
             matches!(e, PlayerEvent::Playing { .. })
         })
