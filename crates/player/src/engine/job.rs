@@ -437,17 +437,20 @@ impl Runner {
     }
 
     /// Queues `block`, sleeping while the ring is full; `false` when cancelled. An engine
-    /// waiting for audio is woken once a quarter of the ring is ready (half for an unpaced
-    /// output, where nothing waits to be heard), or before this
+    /// waiting for audio is woken with the stream's first block, then once a quarter of the
+    /// ring is ready (half for an unpaced output), or before this
     /// thread sleeps (for room here, or for bytes in the reader's `on_wait`), not for every
     /// block: one wake-up per burst.
     fn push(&self, prod: &mut PcmProducer, mut block: &[f32]) -> bool {
         loop {
             let n = prod.push_slice(block);
             block = &block[n..];
-            // Paced, a quarter: the output may be waiting. Unpaced, half: fewer, larger bursts.
+            // The first block at once (the start, a seek: someone waits to hear it); then,
+            // paced, a quarter (the output may be waiting), unpaced, half: fewer, larger
+            // bursts.
+            let first = self.ctl.decoded.load(Ordering::Acquire) == 0;
             let burst = if self.ctx.paced { 4 } else { 2 };
-            if n > 0 && prod.occupied_len() * burst >= prod.capacity().get() {
+            if n > 0 && (first || prod.occupied_len() * burst >= prod.capacity().get()) {
                 self.wake_engine();
             }
             if block.is_empty() {

@@ -365,9 +365,13 @@ pub struct Fmp4Demuxer<R> {
     /// The codec configuration (from the first `moov`).
     pub init: InitInfo,
     samples: Vec<Sample>,
-    mdat: Vec<u8>,
-    /// Next packet: index into `samples` and offset into `mdat`.
-    next: (usize, usize),
+    /// One box or one packet at a time: a fragment's `mdat` is read sample by sample, never
+    /// held whole (it keeps its capacity, the largest box or sample seen).
+    buf: Vec<u8>,
+    /// The next sample of `samples` to read.
+    next: usize,
+    /// Bytes of the `mdat` being read that are still in the stream.
+    mdat_left: u64,
     /// Packets dropped because their fragment's tables did not fit its data.
     pub dropped: u64,
     /// Decode time of the next packet, in the track's timescale.
@@ -457,8 +461,9 @@ impl<R: Read> Fmp4Demuxer<R> {
                     inner,
                     init,
                     samples: Vec::new(),
-                    mdat: Vec::new(),
-                    next: (0, 0),
+                    buf: Vec::new(),
+                    next: 0,
+                    mdat_left: 0,
                     dropped: 0,
                     ts: 0,
                     inits: 1,
@@ -473,8 +478,13 @@ impl<R: Read> Fmp4Demuxer<R> {
     /// `MAX_MDAT` bytes on. `false` when the stream ended first.
     pub fn resync(&mut self) -> io::Result<bool> {
         self.samples.clear();
-        self.mdat.clear();
-        self.next = (0, 0);
+        self.next = 0;
+        // The search starts after the fragment's data (as when an `mdat` was read whole).
+        let rest = std::mem::take(&mut self.mdat_left);
+        match skip(&mut self.inner, rest) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+            r => r?,
+        }
         let mut window = [0u8; 8];
         let mut filled = 0;
         let mut scanned: u64 = 0;
@@ -517,69 +527,65 @@ impl<R: Read> Fmp4Demuxer<R> {
     /// The next packet, or `None` at the end of the stream.
     pub fn next_packet(&mut self) -> io::Result<Option<Fmp4Packet<'_>>> {
         loop {
-            let (i, off) = self.next;
-            if i < self.samples.len() && !self.mdat.is_empty() {
-                let Sample { size, duration } = self.samples[i];
-                let end = usize::try_from(size)
-                    .ok()
-                    .and_then(|size| off.checked_add(size))
-                    .filter(|end| *end <= self.mdat.len());
-                let Some(end) = end else {
-                    // Sizes beyond the data: drop (and count) the rest of this fragment.
-                    self.dropped += (self.samples.len() - i) as u64;
-                    self.samples.clear();
-                    continue;
-                };
-                self.next = (i + 1, end);
-                let ts = self.ts;
-                // A `tfdt` near the top of the range saturates instead of wrapping.
-                self.ts = self.ts.saturating_add(u64::from(duration));
-                if size == 0 {
-                    continue; // nothing to decode; its time has passed
+            if self.mdat_left > 0 {
+                if let Some(&Sample { size, duration }) = self.samples.get(self.next) {
+                    if u64::from(size) > self.mdat_left {
+                        // Sizes beyond the data: drop (and count) the rest of this fragment.
+                        self.dropped += (self.samples.len() - self.next) as u64;
+                        self.samples.clear();
+                        self.next = 0;
+                        continue;
+                    }
+                    self.next += 1;
+                    self.mdat_left -= u64::from(size);
+                    let ts = self.ts;
+                    // A `tfdt` near the top of the range saturates instead of wrapping.
+                    self.ts = self.ts.saturating_add(u64::from(duration));
+                    if size == 0 {
+                        continue; // nothing to decode; its time has passed
+                    }
+                    read_payload(&mut self.inner, u64::from(size), MAX_MDAT, &mut self.buf)?;
+                    return Ok(Some(Fmp4Packet {
+                        ts: self.to_samples(ts),
+                        duration: self.to_samples(u64::from(duration)),
+                        data: &self.buf,
+                    }));
                 }
-                return Ok(Some(Fmp4Packet {
-                    ts: self.to_samples(ts),
-                    duration: self.to_samples(u64::from(duration)),
-                    data: &self.mdat[off..end],
-                }));
+                // The rest of the `mdat` is no sample its fragment's tables name.
+                skip(&mut self.inner, self.mdat_left)?;
+                self.mdat_left = 0;
+                continue;
             }
-            // One buffer serves every box read: it keeps its capacity from fragment to
-            // fragment, so a stream of 200 KiB fragments allocates it once, not per `mdat`.
-            let mut buf = std::mem::take(&mut self.mdat);
-            buf.clear();
             let Some((t, len)) = read_header(&mut self.inner)? else {
-                self.mdat = buf;
                 return Ok(None);
             };
             match &t {
                 b"moof" => {
-                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
-                    let (samples, decode_time) = parse_moof(&buf, self.init.defaults);
+                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut self.buf)?;
+                    let (samples, decode_time) = parse_moof(&self.buf, self.init.defaults);
                     self.samples = samples;
                     if let Some(t) = decode_time {
                         self.ts = t;
                     }
-                    buf.clear();
-                    self.mdat = buf;
-                    self.next = (0, 0);
+                    self.next = 0;
                 }
                 b"mdat" => {
-                    read_payload(&mut self.inner, len, MAX_MDAT, &mut buf)?;
-                    self.mdat = buf;
-                    self.next = (0, 0);
+                    if len > MAX_MDAT {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("MP4 box of {len} bytes exceeds {MAX_MDAT}"),
+                        ));
+                    }
+                    self.mdat_left = len;
+                    self.next = 0;
                 }
                 b"moov" => {
                     // A new init segment (a discontinuity): take its configuration.
-                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut buf)?;
-                    self.init = parse_moov(&buf)?;
+                    read_payload(&mut self.inner, len, MAX_META_BOX, &mut self.buf)?;
+                    self.init = parse_moov(&self.buf)?;
                     self.inits += 1;
-                    buf.clear();
-                    self.mdat = buf;
                 }
-                _ => {
-                    self.mdat = buf;
-                    skip(&mut self.inner, len)?;
-                }
+                _ => skip(&mut self.inner, len)?,
             }
         }
     }
