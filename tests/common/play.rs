@@ -30,9 +30,12 @@ pub fn api_args(emu: &Emulator) -> [&str; 6] {
     ]
 }
 
-/// The config folder the tests give `play` (its cached token lives there).
-pub fn config_home() -> PathBuf {
-    std::env::temp_dir().join(format!("scplay-cli-{}", std::process::id()))
+/// The config folder the tests give `play` (its cached token lives there): one per emulator.
+/// Every `play` of an app shares one SoundCloud, but tests run side by side, each with its own
+/// emulator, which refuses the tokens the others granted.
+pub fn config_home(emu: &Emulator) -> PathBuf {
+    let port = emu.api_base().rsplit(':').next().unwrap_or("0");
+    std::env::temp_dir().join(format!("scplay-cli-{}-{port}", std::process::id()))
 }
 
 /// `play` pointed at the emulator, with the app's secret, then `args`.
@@ -41,7 +44,7 @@ pub fn command(emu: &Emulator, args: &[&str]) -> Command {
     c.args(api_args(emu))
         .args(args)
         .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
-        .env("XDG_CONFIG_HOME", config_home());
+        .env("XDG_CONFIG_HOME", config_home(emu));
     c
 }
 
@@ -58,7 +61,7 @@ pub fn on_terminal_command(emu: &Emulator, args: &[&str]) -> Command {
     let mut c = Command::new("script");
     c.args(["-qefc", &line.join(" "), "/dev/null"])
         .env("SOUNDCLOUD_CLIENT_SECRET", catalog::CLIENT_SECRET)
-        .env("XDG_CONFIG_HOME", config_home());
+        .env("XDG_CONFIG_HOME", config_home(emu));
     c
 }
 
