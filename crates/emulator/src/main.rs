@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p scplay-emulator -- --port 8080
 //! cargo run -p scplay-emulator -- --latency 50    # every answer 50 ms late
+//! cargo run -p scplay-emulator -- --bandwidth 1000000   # bodies at 1 MB/s (about 8 Mbit/s)
 //! ```
 
 use clap::Parser;
@@ -26,6 +27,10 @@ struct Args {
     /// over a slow network.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     latency: u64,
+    /// Send every answer's body (media included) at most this many bytes a second, to try a
+    /// client on a slow link (0: as fast as loopback goes).
+    #[arg(long, default_value_t = 0, value_name = "BYTES_PER_SEC")]
+    bandwidth: u64,
     /// Also print, on stderr, a short tour: curl commands that sign in and walk the demo
     /// playlist down to its signed media URLs.
     #[arg(long)]
@@ -55,6 +60,9 @@ async fn main() {
         let d = std::time::Duration::from_millis(args.latency);
         emu.add_fault(Fault::on("/", FaultKind::Latency(d)));
     }
+    if args.bandwidth > 0 {
+        emu.add_fault(Fault::on("/", FaultKind::Bandwidth(args.bandwidth)));
+    }
     let line = serde_json::json!({
         "api_base": emu.api_base(),
         "auth_base": emu.auth_base(),
@@ -70,8 +78,8 @@ async fn main() {
         let api = emu.api_base();
         let auth = emu.auth_base();
         eprintln!(
-            "\nscplay demo: a SoundCloud emulator is running on loopback (the player binary arrives with\n\
-             the next releases; until then, walk the API by hand). In another terminal:\n\n\
+            "\nscplay demo: a SoundCloud emulator is running on loopback. `cargo run --example play --\n\
+             --demo` plays its demo playlist; to walk the API by hand, in another terminal:\n\n\
              TOKEN=$(curl -s -u {id}:{secret} -d grant_type=client_credentials {auth}/oauth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n\
              curl -si -H \"Authorization: OAuth $TOKEN\" '{api}/resolve?url=https://soundcloud.com/scplay-demo/sets/scplay-demo'\n\
              curl -s  -H \"Authorization: OAuth $TOKEN\" {api}/tracks/soundcloud:tracks:{t}/streams\n\
