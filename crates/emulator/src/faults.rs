@@ -231,7 +231,14 @@ pub fn after(kinds: &[FaultKind], resp: Response) -> Response {
     if f.bandwidth.is_none() && f.drop_after.is_none() && f.stall.is_none() && f.corrupt.is_none() {
         return resp;
     }
-    let (parts, body) = resp.into_parts();
+    let (mut parts, body) = resp.into_parts();
+    // The answer says its length as before (a slow or broken link does not change the
+    // headers; a client sees a cut-off body as shorter than announced).
+    if let Some(len) = axum::body::HttpBody::size_hint(&body).exact() {
+        parts
+            .headers
+            .insert(axum::http::header::CONTENT_LENGTH, len.into());
+    }
     // Pieces of at most 16 KiB so pacing, stalls and drops land close to their byte.
     let pieces = body.into_data_stream().flat_map(|chunk| {
         let list: Vec<Result<Bytes, axum::Error>> = match chunk {

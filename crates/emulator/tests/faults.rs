@@ -40,7 +40,16 @@ async fn latency_and_bandwidth() {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.content_length(), Some(100_000));
     assert_eq!(r.bytes().await.unwrap().len(), 100_000);
+    // A slow link does not change the headers: a media segment still says its length.
+    let token = app_token(&emu).await;
+    let playlist = stream_location(&emu, &token, catalog::TRACK_PLAYABLE, "hls_aac_160").await;
+    let (_, segments, _) = parse_playlist(&fetch(&playlist).await.text().await.unwrap());
+    emu.add_fault(Fault::on(".m4s", FaultKind::Bandwidth(50_000_000)).times(1));
+    let r = fetch(&segments[0]).await;
+    let said = r.content_length();
+    assert_eq!(said, Some(r.bytes().await.unwrap().len() as u64));
     assert!(
         t.elapsed() >= Duration::from_millis(450),
         "{:?}",

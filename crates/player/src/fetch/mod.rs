@@ -264,7 +264,9 @@ async fn get_once(
     if let Some(c) = counters {
         c.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
     }
-    let mut out = Bytes::from(out);
+    // Without a Content-Length (a chunked answer) the buffer grew by doubling: a 200 KB
+    // segment would keep 256 KiB for as long as it is cached.
+    let mut out = Bytes::from(tight(out));
     if let Some(r) = range
         && !partial
     {
@@ -288,6 +290,15 @@ async fn get_once(
     Ok(out)
 }
 
+/// `v` without more than an eighth of its length in spare capacity (a shrink of a large
+/// buffer is a `mremap`, not a copy).
+fn tight(mut v: Vec<u8>) -> Vec<u8> {
+    if v.capacity() - v.len() > v.len() / 8 {
+        v.shrink_to_fit();
+    }
+    v
+}
+
 /// Fetches and checks a media playlist, retried and timed like every media request.
 pub async fn playlist(
     http: &reqwest::Client,
@@ -300,4 +311,27 @@ pub async fn playlist(
         message: "not UTF-8".into(),
     })?;
     hls::parse(text, url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tight;
+
+    #[test]
+    fn a_body_grown_without_its_length_gives_its_spare_room_back() {
+        // A chunked answer: 200 KB read in 16 KB pieces, the buffer doubling as it goes.
+        let mut v = Vec::new();
+        for _ in 0..12 {
+            v.extend_from_slice(&[7u8; 16_000]);
+        }
+        v.extend_from_slice(&[7u8; 8_000]);
+        assert!(v.capacity() - v.len() > v.len() / 8, "{}", v.capacity());
+        let t = tight(v);
+        assert_eq!(t.len(), 200_000);
+        assert!(t.capacity() - t.len() <= t.len() / 8, "{}", t.capacity());
+        // Sized from Content-Length: left as it is.
+        let mut exact = Vec::with_capacity(1_000);
+        exact.extend_from_slice(&[1u8; 1_000]);
+        assert_eq!(tight(exact).capacity(), 1_000);
+    }
 }
