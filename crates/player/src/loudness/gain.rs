@@ -90,29 +90,57 @@ impl Gain {
         self.settled
     }
 
-    /// Measures `data` (while settling) and returns it with the gain applied.
+    /// Measures `data` (while settling) and returns it with the gain applied. How the audio
+    /// is cut into calls changes nothing: a new gain starts ramping at the frame after the
+    /// one its measurement ends on, wherever a call ends.
     pub fn apply(&mut self, data: &[f32]) -> &[f32] {
         let ch = self.ch;
-        if !self.settled {
-            if let Some(m) = self.meter.as_mut()
-                && m.add_frames_f32(&data[..data.len() - data.len() % ch])
-                    .is_err()
-            {
-                self.settled = true;
-            }
-            self.measured += (data.len() / ch) as u64;
-            if self.measured >= self.next_update {
-                self.update();
-            }
-        }
         self.buf.clear();
         self.buf.reserve(data.len());
+        let mut rest = data;
+        while !rest.is_empty() {
+            // Up to the next update while settling (whole frames), else all of it.
+            let n = if self.settled {
+                rest.len()
+            } else {
+                let frames = self.next_update.saturating_sub(self.measured).max(1);
+                usize::try_from(frames)
+                    .map_or(rest.len(), |f| f.saturating_mul(ch))
+                    .min(rest.len())
+            };
+            let (piece, tail) = rest.split_at(n);
+            self.ramped(piece);
+            if !self.settled {
+                self.measure(piece);
+            }
+            rest = tail;
+        }
+        &self.buf
+    }
+
+    /// Adds `piece` to the measurement, updating the gain once enough is measured.
+    fn measure(&mut self, piece: &[f32]) {
+        let whole = &piece[..piece.len() - piece.len() % self.ch];
+        if let Some(m) = self.meter.as_mut()
+            && m.add_frames_f32(whole).is_err()
+        {
+            self.settled = true;
+            return;
+        }
+        self.measured += (whole.len() / self.ch) as u64;
+        if self.measured >= self.next_update {
+            self.update();
+        }
+    }
+
+    /// Appends `piece` to the output with the gain (following its ramp frame by frame).
+    fn ramped(&mut self, piece: &[f32]) {
         if self.now == self.to {
             let g = self.now;
-            self.buf.extend(data.iter().map(|x| x * g));
-            return &self.buf;
+            self.buf.extend(piece.iter().map(|x| x * g));
+            return;
         }
-        for frame in data.chunks(ch) {
+        for frame in piece.chunks(self.ch) {
             if self.now != self.to {
                 let next = self.now + self.step;
                 self.now = if (self.step > 0.0 && next >= self.to)
@@ -126,7 +154,6 @@ impl Gain {
             let g = self.now;
             self.buf.extend(frame.iter().map(|x| x * g));
         }
-        &self.buf
     }
 
     /// A new gain from the loudness so far; held once enough was measured.

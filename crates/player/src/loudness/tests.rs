@@ -133,6 +133,36 @@ fn the_gain_settles_within_the_first_seconds_then_holds_whatever_the_music_does(
 }
 
 #[test]
+fn how_the_audio_is_cut_into_calls_changes_nothing() {
+    // The engine hands over whatever the item's ring holds, so the same track comes in
+    // different cuts from one play to the next; it must come out the same.
+    let quiet = signal(4 * RATE as usize, 0.1, 9);
+    let cut = |sizes: &mut dyn FnMut() -> usize| {
+        let mut g = Gain::new(2, RATE, -14.0, 12.0);
+        let mut out = Vec::with_capacity(quiet.len());
+        let mut rest = &quiet[..];
+        while !rest.is_empty() {
+            let (piece, tail) = rest.split_at(sizes().min(rest.len()));
+            out.extend_from_slice(g.apply(piece));
+            rest = tail;
+        }
+        out
+    };
+    let whole = cut(&mut || 4096);
+    assert_eq!(whole.len(), quiet.len());
+    assert_ne!(whole, quiet, "the gain moved");
+    for fixed in [2, 94, 17_640, 1 << 20] {
+        assert!(cut(&mut || fixed) == whole, "cut every {fixed} samples");
+    }
+    let mut x = 7u32;
+    let mut uneven = || {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        2 * (1 + (x >> 20) as usize)
+    };
+    assert!(cut(&mut uneven) == whole, "cut unevenly");
+}
+
+#[test]
 fn the_gain_moves_by_ramps_and_boosts_at_most_12_db() {
     let mut g = Gain::new(2, RATE, -14.0, 12.0);
     let input = signal(4 * RATE as usize, 0.01, 8); // about −40 LUFS
