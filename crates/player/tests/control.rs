@@ -35,18 +35,16 @@ async fn pause_resume_and_stop_behave() {
                 == PlayerState::Paused),
             "paused"
         );
-        // The ramp down is 10 ms: once the position has stopped, it holds.
-        assert!(wait_until(Duration::from_secs(2), || {
-            let p = player.position();
-            std::thread::sleep(Duration::from_millis(50));
-            player.position() == p
-        }));
+        // Paused, the output plays one 10 ms ramp down and then nothing; the position is
+        // published at least every 250 ms, so it may still catch up by that much, no further.
         let paused_at = player.position();
         assert!(
-            !wait_until(Duration::from_millis(400), || player.position()
-                > paused_at + Duration::from_millis(20)),
-            "the position holds while paused"
+            !wait_until(Duration::from_secs(1), || player.position()
+                > paused_at + Duration::from_millis(300)),
+            "the position holds while paused: {:?} from {paused_at:?}",
+            player.position()
         );
+        let paused_at = player.position();
         player.resume();
         assert!(
             wait_until(Duration::from_secs(5), || player.position()
