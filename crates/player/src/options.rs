@@ -17,9 +17,10 @@ pub enum Prefer {
 pub struct PlayerOptions {
     /// Codec preference. Default [`Prefer::Aac`].
     pub prefer: Prefer,
-    /// Size of the ring between the network and the decoder, in bytes: one per item loading
-    /// or playing (two while the next one preloads), all of it resident once it has wrapped.
-    /// Default 512 KiB (about 26 s of AAC at 160 kbit/s, 33 s of MP3 at 128).
+    /// Size of the ring between the network and the decoder, in bytes queued: one per item
+    /// loading or playing (two while the next one preloads). HLS segments wait in it as the
+    /// very buffers the segment cache keeps (no second copy); a progressive body's bytes are
+    /// its own. Default 512 KiB (about 26 s of AAC at 160 kbit/s, 33 s of MP3 at 128).
     pub byte_ring_bytes: usize,
     /// Length of the ring between the decoder and the output. Default 200 ms. An output that
     /// is not paced (a file, pipe or null sink without `realtime`) takes at least 1 s: it

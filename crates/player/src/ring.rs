@@ -1,20 +1,35 @@
 //! The byte ring between the network and the decoder: a bounded lock-free SPSC ring
-//! (`ringbuf`), an async producer that waits for space, and a blocking reader for symphonia
-//! that waits for data and reports end-of-stream only once the producer is done.
+//! (`ringbuf`) of byte chunks, an async producer that waits for room, and a blocking reader
+//! for symphonia that waits for data and reports end-of-stream only once the producer is
+//! done.
+//!
+//! The ring holds chunks, not bytes: a fetched HLS segment goes in as the very buffer the
+//! segment cache keeps ([`ByteProducer::write`]), so the audio on its way to the decoder is
+//! not held twice. Its capacity still counts bytes: the producer waits while that many are
+//! queued and not yet read.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use bytes::{Buf, Bytes};
 use ringbuf::HeapRb;
 use ringbuf::traits::{Consumer, Observer, Producer};
 use ringbuf::wrap::{Cons, Prod};
 use symphonia::core::io::MediaSource;
 use tokio::sync::Notify;
 
-type Rb = Arc<HeapRb<u8>>;
+/// Chunks the ring holds at most (a segment is a few chunks; a progressive body's chunks
+/// are what the network gave, copied): far more than its byte capacity needs.
+const SLOTS: usize = 512;
+
+/// The largest chunk a copied write makes (below glibc's `mmap` threshold, so freed chunks
+/// are reused, not handed back to the kernel and faulted in again).
+const COPY_CHUNK: usize = 64 * 1024;
+
+type Rb = Arc<HeapRb<Bytes>>;
 
 struct Shared {
     /// The reading thread, parked while the ring is empty (a preloaded stream is opened on
@@ -25,9 +40,14 @@ struct Shared {
     /// Woken when the reader made room for what the producer waits to write.
     space: Notify,
     /// Bytes of room the producer waits for (0: it does not wait).
-    wanted: std::sync::atomic::AtomicUsize,
+    wanted: AtomicUsize,
     /// Set to make the reader return end-of-stream at once (stop, seek).
     cancelled: AtomicBool,
+    /// Bytes written and not yet read (counted before a chunk goes in, so never below what
+    /// the reader can see).
+    queued: AtomicUsize,
+    /// The most bytes queued at once.
+    capacity: usize,
 }
 
 /// The writing end (held by the fetch task). Dropping it ends the stream.
@@ -39,6 +59,8 @@ pub struct ByteProducer {
 /// The reading end (held by the decoder): `Read` + symphonia's `MediaSource`.
 pub struct ByteReader {
     cons: Cons<Rb>,
+    /// What is left of the chunk being read.
+    current: Bytes,
     shared: Arc<Shared>,
     watchdog: Option<Duration>,
     /// Called before the reader sleeps for data (its thread hands on what it has first).
@@ -71,17 +93,25 @@ impl Shared {
             t.unpark();
         }
     }
+
+    /// Bytes that may be queued before the producer waits.
+    fn room(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.queued.load(Ordering::Acquire))
+    }
 }
 
 /// A ring of `capacity` bytes.
 pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
-    let rb: Rb = Arc::new(HeapRb::new(capacity.max(1)));
+    let rb: Rb = Arc::new(HeapRb::new(SLOTS));
     let shared = Arc::new(Shared {
         reader: Mutex::new(None),
         timed_out: AtomicBool::new(false),
         space: Notify::new(),
-        wanted: std::sync::atomic::AtomicUsize::new(0),
+        wanted: AtomicUsize::new(0),
         cancelled: AtomicBool::new(false),
+        queued: AtomicUsize::new(0),
+        capacity: capacity.max(1),
     });
     (
         ByteProducer {
@@ -90,6 +120,7 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
         },
         ByteReader {
             cons: Cons::new(rb),
+            current: Bytes::new(),
             shared: shared.clone(),
             watchdog: None,
             on_wait: None,
@@ -103,47 +134,43 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
 pub struct Cancelled;
 
 impl ByteProducer {
-    /// Writes all of `data`, waiting for space as needed.
-    pub async fn write_all(&mut self, mut data: &[u8]) -> Result<(), Cancelled> {
+    /// Writes all of `data` without copying it (the ring keeps parts of the same buffer),
+    /// waiting for room as needed.
+    pub async fn write(&mut self, mut data: Bytes) -> Result<(), Cancelled> {
         while !data.is_empty() {
-            if self.shared.cancelled.load(Ordering::Acquire) {
-                return Err(Cancelled);
-            }
-            let n = self.prod.push_slice(data);
-            data = &data[n..];
-            if n > 0 {
-                self.wake_reader();
-            }
-            if !data.is_empty() {
-                // Sleep until the reader has made room for a good part of the rest (a quarter
-                // of the ring at most), not after every read: one wake-up per burst.
-                let want = data.len().min(self.prod.capacity().get() / 4).max(1);
-                self.shared.wanted.store(want, Ordering::SeqCst);
-                if self.prod.vacant_len() < want && !self.is_cancelled() {
-                    // `notify_one` leaves a permit when it comes first, so no wake-up is lost;
-                    // the timeout is only a safety net.
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(1), self.shared.space.notified())
-                            .await;
-                }
-                self.shared.wanted.store(0, Ordering::SeqCst);
-            }
+            let n = self.room_for(data.len()).await?;
+            self.push(data.split_to(n));
         }
         Ok(())
     }
 
-    /// Writes what fits of `data` without waiting; how much that was.
+    /// Writes a copy of all of `data`, waiting for room as needed (in chunks of at most
+    /// 64 KiB, which the allocator reuses).
+    pub async fn write_all(&mut self, mut data: &[u8]) -> Result<(), Cancelled> {
+        while !data.is_empty() {
+            let n = self.room_for(data.len()).await?.min(COPY_CHUNK);
+            self.push(Bytes::copy_from_slice(&data[..n]));
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Writes a copy of what fits of `data` without waiting; how much that was.
     pub fn try_write(&mut self, data: &[u8]) -> usize {
-        let n = self.prod.push_slice(data);
+        let n = self.vacant().min(data.len());
         if n > 0 {
-            self.wake_reader();
+            self.push(Bytes::copy_from_slice(&data[..n]));
         }
         n
     }
 
     /// Bytes that can be written without waiting.
     pub fn vacant(&self) -> usize {
-        self.prod.vacant_len()
+        if self.prod.is_full() {
+            0
+        } else {
+            self.shared.room()
+        }
     }
 
     /// Whether the ring was cancelled.
@@ -151,7 +178,41 @@ impl ByteProducer {
         self.shared.cancelled.load(Ordering::Acquire)
     }
 
-    fn wake_reader(&self) {
+    /// How much of `len` bytes to write now (at least 1): what there is room for, once
+    /// there is room for a good part of it (a quarter of the ring at most), so the producer
+    /// wakes once per burst of reading, not after every read.
+    async fn room_for(&mut self, len: usize) -> Result<usize, Cancelled> {
+        let want = len.min(self.shared.capacity / 4).max(1);
+        loop {
+            if self.is_cancelled() {
+                return Err(Cancelled);
+            }
+            let vacant = self.vacant();
+            if vacant >= want {
+                return Ok(vacant.min(len));
+            }
+            self.shared.wanted.store(want, Ordering::SeqCst);
+            if self.vacant() < want && !self.is_cancelled() {
+                // `notify_one` leaves a permit when it comes first, so no wake-up is lost;
+                // the timeout is only a safety net.
+                let _ = tokio::time::timeout(Duration::from_secs(1), self.shared.space.notified())
+                    .await;
+            }
+            self.shared.wanted.store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// Queues `chunk` (there is room: [`Self::vacant`] said so).
+    fn push(&mut self, chunk: Bytes) {
+        let len = chunk.len();
+        // Counted first: the reader subtracts only what it has seen.
+        self.shared.queued.fetch_add(len, Ordering::AcqRel);
+        if let Err(chunk) = self.prod.try_push(chunk) {
+            // Not reached (the caller checked for a free slot); the bytes are not lost to
+            // the count either way.
+            self.shared.queued.fetch_sub(chunk.len(), Ordering::AcqRel);
+            return;
+        }
         self.shared.wake_reader();
     }
 }
@@ -166,7 +227,7 @@ impl Drop for ByteProducer {
 impl ByteReader {
     /// Bytes waiting in the ring.
     pub fn available(&self) -> usize {
-        self.cons.occupied_len()
+        self.shared.queued.load(Ordering::Acquire)
     }
 
     /// Makes a read that waits longer than `limit` for data end the stream (as a timeout)
@@ -178,6 +239,36 @@ impl ByteReader {
     /// Calls `f` each time a read is about to sleep for data.
     pub fn on_wait(&mut self, f: Arc<dyn Fn() + Send + Sync>) {
         self.on_wait = Some(f);
+    }
+
+    /// Copies what is queued into `buf`, chunk after chunk; how much that was.
+    fn take(&mut self, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            if self.current.is_empty() {
+                match self.cons.try_pop() {
+                    Some(c) => self.current = c,
+                    None => break,
+                }
+            }
+            let k = self.current.len().min(buf.len() - n);
+            buf[n..n + k].copy_from_slice(&self.current[..k]);
+            self.current.advance(k);
+            n += k;
+        }
+        if self.current.is_empty() {
+            // Let go of the buffer (the segment cache may hold it on).
+            self.current = Bytes::new();
+        }
+        if n > 0 {
+            self.shared.queued.fetch_sub(n, Ordering::AcqRel);
+            let wanted = self.shared.wanted.load(Ordering::SeqCst);
+            if wanted > 0 && !self.cons.is_full() && self.shared.room() >= wanted {
+                self.shared.wanted.store(0, Ordering::SeqCst);
+                self.shared.space.notify_one();
+            }
+        }
+        n
     }
 }
 
@@ -191,19 +282,13 @@ impl Read for ByteReader {
             if self.shared.cancelled.load(Ordering::Acquire) {
                 return Ok(0);
             }
-            let n = self.cons.pop_slice(buf);
+            let n = self.take(buf);
             if n > 0 {
-                let wanted = self.shared.wanted.load(Ordering::SeqCst);
-                if wanted > 0 && self.cons.vacant_len() >= wanted {
-                    self.shared.wanted.store(0, Ordering::SeqCst);
-                    self.shared.space.notify_one();
-                }
                 return Ok(n);
             }
             if !self.cons.write_is_held() {
                 // The producer is gone: drain what it wrote last, then end.
-                let n = self.cons.pop_slice(buf);
-                return Ok(n);
+                return Ok(self.take(buf));
             }
             let Some(waited) = since else {
                 // First wait: say which thread to wake, then look once more before sleeping
@@ -285,7 +370,12 @@ mod tests {
                     .copied()
                     .unwrap_or(1)
                     .clamp(1, rest.len());
-                prod.write_all(&rest[..n]).await.ok();
+                // Copied and shared writes in turn.
+                if i % 2 == 0 {
+                    prod.write_all(&rest[..n]).await.ok();
+                } else {
+                    prod.write(Bytes::copy_from_slice(&rest[..n])).await.ok();
+                }
                 rest = &rest[n..];
                 i += 1;
             }
@@ -305,6 +395,34 @@ mod tests {
         ) {
             prop_assert_eq!(run(data.clone(), chunks, capacity, read_size), data);
         }
+    }
+
+    #[test]
+    fn a_written_buffer_is_shared_not_copied_and_let_go_once_read() {
+        let (mut prod, mut reader, _) = byte_ring(100);
+        let segment = Bytes::from((0..250u8).collect::<Vec<_>>());
+        let writing = {
+            let segment = segment.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a runtime");
+                rt.block_on(prod.write(segment)).expect("written");
+            })
+        };
+        // The producer waits for room: at most the capacity is queued, as parts of the one
+        // buffer (the caller's copy is not the only one).
+        let mut head = [0u8; 10];
+        assert_eq!(reader.read(&mut head).expect("read"), 10);
+        assert_eq!(head[..], segment[..10]);
+        assert!(reader.available() <= 100, "{}", reader.available());
+        assert!(!segment.is_unique());
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).expect("read");
+        writing.join().expect("the writer");
+        assert_eq!(rest[..], segment[10..]);
+        assert!(segment.is_unique(), "the ring let go of it");
     }
 
     #[test]

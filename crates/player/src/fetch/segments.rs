@@ -103,12 +103,13 @@ pub async fn run_hls(mut job: HlsJob, mut prod: ByteProducer) -> Result<(), Play
             match results.next().await {
                 None => return Ok(()),
                 Some(Ok((init, seg))) => {
+                    // The ring takes the cache's own buffers: nothing is copied.
                     if let Some(init) = init
-                        && prod.write_all(&init).await.is_err()
+                        && prod.write(init).await.is_err()
                     {
                         return Ok(());
                     }
-                    if prod.write_all(&seg).await.is_err() {
+                    if prod.write(seg).await.is_err() {
                         return Ok(());
                     }
                     next += 1;
