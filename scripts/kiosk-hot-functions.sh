@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates scripts/kiosk-hot-functions.txt: the functions the kiosk `play` runs (AAC and
 # MP3 to a pipe, unpaced; ALSA's null device; paced to the null sink with --json and
-# --control), profiled with valgrind's callgrind against the emulator. Run it when the code
+# --control; paced over a 1 MB/s link, where bodies come in small reads), profiled with
+# valgrind's callgrind against the emulator. Run it when the code
 # has changed a lot; scripts/kiosk-build.sh uses the list. Needs valgrind and python3.
 #   scripts/kiosk-hot-functions.sh         (EMULATOR=path skips building the emulator)
 set -eu
@@ -9,8 +10,9 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 work=$(mktemp -d)
 emulator_pid=
+slow_pid=
 cleanup() {
-    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; fi
+    for pid in $emulator_pid $slow_pid; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -27,9 +29,17 @@ play=$target/kiosk/examples/play
 
 "$emulator" > "$work/emulator.json" &
 emulator_pid=$!
-for _ in $(seq 50); do [ -s "$work/emulator.json" ] && break; sleep 0.1; done
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/emulator.json" "$1"; }
-api="--api-base $(field api_base) --auth-base $(field auth_base) --client-id $(field client_id) --client-secret $(field client_secret) --token-file $work/token.json"
+# The same service over a slow link (about 8 Mbit/s).
+"$emulator" --bandwidth 1000000 > "$work/slow.json" &
+slow_pid=$!
+for _ in $(seq 50); do [ -s "$work/emulator.json" ] && [ -s "$work/slow.json" ] && break; sleep 0.1; done
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/$1.json" "$2"; }
+flags() {
+    echo "--api-base $(field "$1" api_base) --auth-base $(field "$1" auth_base)" \
+        "--client-id $(field "$1" client_id) --client-secret $(field "$1" client_secret)" \
+        "--token-file $work/$1-token.json"
+}
+api=$(flags emulator)
 
 profile() {
     name=$1
@@ -51,6 +61,11 @@ sleep 20
 kill -TERM "$paced"
 wait "$paced" || true
 
+# Paced over the slow link: the track's last 40 s.
+api=$(flags slow)
+profile slow --sink null --realtime --start 59:20 soundcloud:tracks:2007 > /dev/null
+
 python3 scripts/kiosk_order.py hot "$work"/aac.out "$work"/mp3.out "$work"/cpal.out "$work"/paced.out \
+    "$work"/slow.out \
     --binary "$play" > scripts/kiosk-hot-functions.txt
 wc -l scripts/kiosk-hot-functions.txt
