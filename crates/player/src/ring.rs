@@ -52,7 +52,8 @@ struct Shared {
 
 /// The writing end (held by the fetch task). Dropping it ends the stream.
 pub struct ByteProducer {
-    prod: Prod<Rb>,
+    /// `None` only while it is dropped.
+    prod: Option<Prod<Rb>>,
     shared: Arc<Shared>,
 }
 
@@ -97,7 +98,7 @@ impl Shared {
     /// Bytes that may be queued before the producer waits.
     fn room(&self) -> usize {
         self.capacity
-            .saturating_sub(self.queued.load(Ordering::Acquire))
+            .saturating_sub(self.queued.load(Ordering::SeqCst))
     }
 }
 
@@ -115,7 +116,7 @@ pub fn byte_ring(capacity: usize) -> (ByteProducer, ByteReader, RingCancel) {
     });
     (
         ByteProducer {
-            prod: Prod::new(rb.clone()),
+            prod: Some(Prod::new(rb.clone())),
             shared: shared.clone(),
         },
         ByteReader {
@@ -166,7 +167,7 @@ impl ByteProducer {
 
     /// Bytes that can be written without waiting.
     pub fn vacant(&self) -> usize {
-        if self.prod.is_full() {
+        if self.prod.as_ref().is_none_or(|p| p.is_full()) {
             0
         } else {
             self.shared.room()
@@ -191,12 +192,15 @@ impl ByteProducer {
             if vacant >= want {
                 return Ok(vacant.min(len));
             }
+            // Registered before the last look: a cancel (`notify_waiters`) or the reader's
+            // `notify_one` that comes in between still wakes it. The timeout is only a
+            // safety net.
+            let notified = self.shared.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             self.shared.wanted.store(want, Ordering::SeqCst);
             if self.vacant() < want && !self.is_cancelled() {
-                // `notify_one` leaves a permit when it comes first, so no wake-up is lost;
-                // the timeout is only a safety net.
-                let _ = tokio::time::timeout(Duration::from_secs(1), self.shared.space.notified())
-                    .await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
             }
             self.shared.wanted.store(0, Ordering::SeqCst);
         }
@@ -206,11 +210,15 @@ impl ByteProducer {
     fn push(&mut self, chunk: Bytes) {
         let len = chunk.len();
         // Counted first: the reader subtracts only what it has seen.
-        self.shared.queued.fetch_add(len, Ordering::AcqRel);
-        if let Err(chunk) = self.prod.try_push(chunk) {
+        self.shared.queued.fetch_add(len, Ordering::SeqCst);
+        let pushed = match self.prod.as_mut() {
+            Some(p) => p.try_push(chunk),
+            None => Err(chunk),
+        };
+        if let Err(chunk) = pushed {
             // Not reached (the caller checked for a free slot); the bytes are not lost to
             // the count either way.
-            self.shared.queued.fetch_sub(chunk.len(), Ordering::AcqRel);
+            self.shared.queued.fetch_sub(chunk.len(), Ordering::SeqCst);
             return;
         }
         self.shared.wake_reader();
@@ -219,8 +227,18 @@ impl ByteProducer {
 
 impl Drop for ByteProducer {
     fn drop(&mut self) {
-        // The reader sees the producer gone once it has drained the ring.
+        // The write end is let go first, so the reader it wakes sees the producer gone (and
+        // ends once it has drained the ring) instead of sleeping on.
+        drop(self.prod.take());
         self.shared.wake_reader();
+    }
+}
+
+impl Drop for ByteReader {
+    fn drop(&mut self) {
+        // Nobody will read what is queued: the producer stops instead of waiting for room.
+        self.shared.cancelled.store(true, Ordering::Release);
+        self.shared.space.notify_waiters();
     }
 }
 
@@ -261,9 +279,12 @@ impl ByteReader {
             self.current = Bytes::new();
         }
         if n > 0 {
-            self.shared.queued.fetch_sub(n, Ordering::AcqRel);
+            self.shared.queued.fetch_sub(n, Ordering::SeqCst);
             let wanted = self.shared.wanted.load(Ordering::SeqCst);
-            if wanted > 0 && !self.cons.is_full() && self.shared.room() >= wanted {
+            if wanted > 0
+                && self.cons.vacant_len() >= SLOTS / 4
+                && self.shared.room() >= wanted
+            {
                 self.shared.wanted.store(0, Ordering::SeqCst);
                 self.shared.space.notify_one();
             }
@@ -423,6 +444,31 @@ mod tests {
         writing.join().expect("the writer");
         assert_eq!(rest[..], segment[10..]);
         assert!(segment.is_unique(), "the ring let go of it");
+    }
+
+    #[test]
+    fn tiny_writes_fill_the_slots_and_still_all_come_through() {
+        // 1-byte writes into a 64 KiB ring: the slots run out long before the bytes do.
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(run(data.clone(), vec![1], 64 * 1024, 7), data);
+    }
+
+    #[test]
+    fn dropping_the_reader_stops_a_producer_waiting_for_room() {
+        let (mut prod, reader, _) = byte_ring(16);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            assert_eq!(prod.write_all(&[0u8; 16]).await, Ok(()));
+            // Nobody will read: the write that waits for room ends instead of waiting on.
+            let dropping = std::thread::spawn(move || drop(reader));
+            let waited =
+                tokio::time::timeout(Duration::from_secs(5), prod.write_all(&[1u8; 8])).await;
+            assert_eq!(waited, Ok(Err(Cancelled)));
+            dropping.join().expect("dropped");
+        });
     }
 
     #[test]

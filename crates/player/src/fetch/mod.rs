@@ -285,7 +285,9 @@ async fn get_once(
             }
             .into());
         }
-        out = out.slice(start..end);
+        // A copy of the range: a slice would keep the whole resource alive for as long as
+        // the cache or the byte ring holds the segment.
+        out = Bytes::copy_from_slice(&out[start..end]);
     }
     Ok(out)
 }
