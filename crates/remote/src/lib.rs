@@ -36,7 +36,8 @@
 //! (naming the field, or `body`), 401 without the bearer token when one is set, 404 for an
 //! unknown path, 408 for a request slower than [`RemoteOptions::request_timeout`], 413 for a
 //! body over [`RemoteOptions::max_body_bytes`], 503 past
-//! [`RemoteOptions::max_event_streams`].
+//! [`RemoteOptions::max_event_streams`]. An error answer to a request with a body says
+//! `Connection: close` (the body may be left unread), so the client opens a new connection.
 //!
 //! Security: without a [`BearerToken`] the remote listens on loopback only ([`Remote::start`]
 //! refuses any other address). With one, every request except `GET /` needs

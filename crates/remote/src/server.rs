@@ -65,7 +65,26 @@ pub(crate) fn router(app: App, max_body: usize) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), authorized))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(no_store))
+        .layer(middleware::from_fn(close_after_refused_body))
         .with_state(app)
+}
+
+/// A request whose body is refused (too large, unauthorised, a wrong path or method) may
+/// leave that body unread, and the server then closes the connection: the answer says so
+/// (`Connection: close`), or the client would send its next request on a connection that
+/// is closing and see it fail.
+async fn close_after_refused_body(req: Request, next: Next) -> Response {
+    let has_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let mut r = next.run(req).await;
+    if has_body && (r.status().is_client_error() || r.status().is_server_error()) {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
 }
 
 /// `GET /`.

@@ -264,6 +264,11 @@ async fn bad_requests_get_json_errors_naming_the_field() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Its body was left unread: the connection is not kept for the next request.
+    assert_eq!(
+        r.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
     // The page.
     let r = http.get(remote.url()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
