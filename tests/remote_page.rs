@@ -8,7 +8,9 @@
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use scplay_testkit::eventually_some;
 
 use base64::Engine as _;
 use scplay::core::MemoryStore;
@@ -63,17 +65,13 @@ impl Driver {
             base: format!("http://127.0.0.1:{port}"),
             http: scplay_testkit::http(),
         };
-        let end = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await
-                && let Ok(v) = r.json::<Value>().await
-                && v["value"]["ready"] == true
-            {
-                return d;
-            }
-            assert!(Instant::now() < end, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let ready = async || {
+            let r = d.http.get(format!("{}/status", d.base)).send().await.ok()?;
+            let v = r.json::<Value>().await.ok()?;
+            (v["value"]["ready"] == true).then_some(())
+        };
+        eventually_some("chromedriver to start", Duration::from_secs(20), ready).await;
+        d
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -161,15 +159,11 @@ impl Session<'_> {
 
     /// Waits until the element's text satisfies `pred`; the text.
     async fn text_until(&self, css: &str, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(15);
-        loop {
-            let t = self.text(css).await;
-            if pred(&t) {
-                return t;
-            }
-            assert!(Instant::now() < end, "{css} stayed {t:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("{css} to change");
+        eventually_some(&what, Duration::from_secs(15), async || {
+            Some(self.text(css).await).filter(|t| pred(t))
+        })
+        .await
     }
 
     async fn end(self) {

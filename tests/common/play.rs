@@ -79,12 +79,12 @@ pub fn wav_secs(path: &Path) -> f64 {
 
 /// Waits (up to `limit`) for the process to exit; its status code, or `None` (then killed).
 pub fn exit_within(child: &mut Child, limit: Duration) -> Option<Option<i32>> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(s) = child.try_wait().unwrap() {
-            return Some(s.code());
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let mut code = None;
+    if scplay_testkit::wait_until(limit, || {
+        code = child.try_wait().unwrap().map(|s| s.code());
+        code.is_some()
+    }) {
+        return code;
     }
     let _ = child.kill();
     None

@@ -1,7 +1,7 @@
 //! Helpers for tests that talk to a remote control (`play --control`, `scplay::remote`).
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -23,13 +23,8 @@ pub async fn status_until(
     token: Option<&str>,
     cond: impl Fn(&Value) -> bool,
 ) -> Value {
-    let end = Instant::now() + Duration::from_secs(15);
-    loop {
-        let s = status(http, url, token).await;
-        if cond(&s) {
-            return s;
-        }
-        assert!(Instant::now() < end, "status never matched: {s}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    scplay_testkit::eventually_some("the status to match", Duration::from_secs(15), async || {
+        Some(status(http, url, token).await).filter(|s| cond(s))
+    })
+    .await
 }

@@ -42,14 +42,11 @@ async fn listening(redirect: &str) -> (Emulator, Client, String, JoinHandle<Resu
 
 /// Connects to `addr` once the listener is up (within a deadline).
 async fn connect(addr: &str) -> TcpStream {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match TcpStream::connect(addr).await {
-            Ok(s) => return s,
-            Err(e) => assert!(Instant::now() < deadline, "{addr} never listened: {e}"),
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let what = format!("{addr} to listen");
+    scplay_testkit::eventually_some(&what, Duration::from_secs(5), async || {
+        TcpStream::connect(addr).await.ok()
+    })
+    .await
 }
 
 /// Sends a raw GET and returns the whole answer.

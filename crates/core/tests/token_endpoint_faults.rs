@@ -5,6 +5,7 @@
 
 mod common;
 
+use scplay_testkit::eventually;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -176,28 +177,23 @@ async fn a_caller_cancelled_after_the_rotation_loses_nothing() {
     // the rotation has happened (as a `select!` or a timeout would drop it).
     token_fault(&emu, FaultKind::ResponseLatency(Duration::from_secs(2)), 1);
     let mut call = Box::pin(client.me());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.grants().refresh_token == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the refresh never reached the server"
-        );
-        tokio::select! {
-            r = &mut call => panic!("answered before it could be cancelled: {r:?}"),
-            () = tokio::time::sleep(Duration::from_millis(5)) => {}
-        }
+    let reached = eventually(
+        "the refresh to reach the server",
+        Duration::from_secs(5),
+        async || emu.grants().refresh_token > 0,
+    );
+    tokio::select! {
+        r = &mut call => panic!("answered before it could be cancelled: {r:?}"),
+        () = reached => {}
     }
     drop(call);
     // The renewal finishes without it: the store gets the new pair.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let saved = store.load().unwrap().unwrap();
-        if saved.refresh_token != before.refresh_token {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the new pair was never saved");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the new pair to be saved",
+        Duration::from_secs(10),
+        async || store.load().unwrap().unwrap().refresh_token != before.refresh_token,
+    )
+    .await;
     // This client, and another process on the same file, go on with it.
     client.me().await.unwrap();
     let other = client_with_store(&emu, Arc::new(FileStore::new(dir.join("token.json"))));

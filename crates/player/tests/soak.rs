@@ -88,19 +88,20 @@ fn play_hour(emu: &Emulator, faults: bool) -> (u64, u64, u64, Vec<u64>) {
                     .filter(|(_, p)| p.ends_with(".m4s"))
                     .count()
             };
-            let (mut i, mut last) = (0, 0);
-            while faults && !done.load(Ordering::Acquire) {
-                let n = segments();
-                if i == 0 || n >= last + 3 {
-                    emu.add_fault(
-                        Fault::on(".m4s", kinds[i % kinds.len()].clone())
-                            .at(Origin::Cdn)
-                            .times(1),
-                    );
-                    i += 1;
-                    last = n;
-                }
-                std::thread::sleep(Duration::from_millis(500));
+            let ended = || done.load(Ordering::Acquire);
+            let mut i = 0;
+            // The first fault at once, each next one once three more segments were asked for.
+            while faults && !ended() {
+                emu.add_fault(
+                    Fault::on(".m4s", kinds[i % kinds.len()].clone())
+                        .at(Origin::Cdn)
+                        .times(1),
+                );
+                i += 1;
+                let last = segments();
+                wait_until(Duration::from_secs(900), || {
+                    ended() || segments() >= last + 3
+                });
             }
         });
         player.play(&catalog::TRACK_HOUR.to_string()).unwrap();

@@ -60,15 +60,10 @@ async fn status_until(
     limit: Duration,
     cond: impl Fn(&Value) -> bool,
 ) -> Value {
-    let end = Instant::now() + limit;
-    loop {
-        let s = status(http, remote).await;
-        if cond(&s) {
-            return s;
-        }
-        assert!(Instant::now() < end, "status never matched: {s}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    scplay_testkit::eventually_some("the status to match", limit, async || {
+        Some(status(http, remote).await).filter(|s| cond(s))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,7 +103,7 @@ pub fn wait_event<T>(
 
 /// Waits (up to `limit`, looking every 10 ms) until `cond` holds; whether it did. To show
 /// that something does *not* happen, assert that this returns `false` over a short window.
-pub fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;
     loop {
         if cond() {
@@ -119,8 +119,20 @@ pub fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
 /// [`wait_until`] for async conditions (looking every 20 ms); panics naming `what` when
 /// `limit` passes first.
 pub async fn eventually(what: &str, limit: Duration, mut cond: impl AsyncFnMut() -> bool) {
+    eventually_some(what, limit, async || cond().await.then_some(())).await;
+}
+
+/// [`eventually`] for a condition that finds something: the first `Some` it gives.
+pub async fn eventually_some<T>(
+    what: &str,
+    limit: Duration,
+    mut find: impl AsyncFnMut() -> Option<T>,
+) -> T {
     let end = Instant::now() + limit;
-    while !cond().await {
+    loop {
+        if let Some(found) = find().await {
+            return found;
+        }
         assert!(Instant::now() < end, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

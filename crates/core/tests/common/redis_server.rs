@@ -165,15 +165,15 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (make deps installs it)");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.answers_ping() {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(std::process::Child::try_wait) {
+        let mut child = child;
+        let started = scplay_testkit::wait_until(Duration::from_secs(10), || {
+            if let Ok(Some(status)) = child.try_wait() {
                 panic!("redis-server exited ({status}) on port {}", self.port);
             }
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+            self.answers_ping()
+        });
+        self.child = Some(child);
+        assert!(started, "redis-server did not start");
     }
 
     fn answers_ping(&self) -> bool {
