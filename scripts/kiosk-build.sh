@@ -13,12 +13,15 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 features=cpal,remote
 if [ "$#" -gt 0 ]; then features=; fi
+# v0 symbol names spell out generic instances, so the list names the ones that run
+# (scripts/kiosk_order.py).
+rustflags="${RUSTFLAGS:+$RUSTFLAGS }-C symbol-mangling-version=v0"
 build() {
     # Unstripped, so that nm can name the symbols; the same flags in both links keep the
     # symbol names (their hashes) the same.
     command=$1
     shift
-    CARGO_PROFILE_KIOSK_STRIP=false cargo "$command" --profile kiosk --example play \
+    CARGO_PROFILE_KIOSK_STRIP=false RUSTFLAGS=$rustflags cargo "$command" --profile kiosk --example play \
         --no-default-features ${features:+--features "$features"} "$@"
 }
 build build "$@"

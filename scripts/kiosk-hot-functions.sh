@@ -1,8 +1,8 @@
 #!/bin/sh
-# Regenerates scripts/kiosk-hot-functions.txt: the functions the kiosk `play` runs (AAC and
-# MP3 to a pipe, unpaced; ALSA's null device; paced to the null sink with --json and
-# --control; paced over a 1 MB/s link, where bodies come in small reads), profiled with
-# valgrind's callgrind against the emulator. Run it when the code
+# Regenerates scripts/kiosk-hot-functions.txt: the functions the kiosk `play` runs (paced to
+# the null sink, on loopback and over a 1 MB/s link; ALSA's null device; paced with --json and
+# --control; AAC and MP3 to a pipe, unpaced), profiled with valgrind's callgrind against the
+# emulator. Run it when the code
 # has changed a lot; scripts/kiosk-build.sh uses the list. Needs valgrind and python3.
 #   scripts/kiosk-hot-functions.sh         (EMULATOR=path skips building the emulator)
 set -eu
@@ -23,8 +23,9 @@ if [ -z "$emulator" ]; then
     cargo build --release -p scplay-emulator --bin scplay-emulator
     emulator=$target/release/scplay-emulator
 fi
-CARGO_PROFILE_KIOSK_STRIP=false cargo build --profile kiosk --example play \
-    --no-default-features --features cpal,remote
+# v0 symbol names, as scripts/kiosk-build.sh builds them (scripts/kiosk_order.py says why).
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C symbol-mangling-version=v0" CARGO_PROFILE_KIOSK_STRIP=false \
+    cargo build --profile kiosk --example play --no-default-features --features cpal,remote
 play=$target/kiosk/examples/play
 
 "$emulator" > "$work/emulator.json" &
@@ -41,17 +42,20 @@ flags() {
 }
 api=$(flags emulator)
 
+# profile NAME API_FLAGS PLAY_ARGS...
 profile() {
     name=$1
-    shift
-    # shellcheck disable=SC2086 # $api is several arguments
-    valgrind -q --tool=callgrind --callgrind-out-file="$work/$name.out" "$play" $api "$@" || true
+    link=$2
+    shift 2
+    # shellcheck disable=SC2086 # $link is several arguments
+    valgrind -q --tool=callgrind --callgrind-out-file="$work/$name.out" "$play" $link "$@" || true
 }
-# The hour-long track's last minute: start, fetching, decoding and output, unpaced.
-profile aac --sink pipe --start 59:00 soundcloud:tracks:2007 > /dev/null
-profile mp3 --sink pipe --start 59:00 --prefer mp3 soundcloud:tracks:2007 > /dev/null
+# First what a kiosk does most: the hour-long track's last 40 s, paced, to the null sink.
+profile kiosk "$api" --sink null --realtime --start 59:20 soundcloud:tracks:2007 > /dev/null
+# The same over the slow link, where bodies come in small reads.
+profile slow "$(flags slow)" --sink null --realtime --start 59:20 soundcloud:tracks:2007 > /dev/null
 # The sound card's path, on ALSA's null device: the track's last 10 s.
-profile cpal --sink cpal:alsa:null --start 59:50 soundcloud:tracks:2007 > /dev/null
+profile cpal "$api" --sink cpal:alsa:null --start 59:50 soundcloud:tracks:2007 > /dev/null
 # Paced, with JSON events and the remote control (stopped by SIGTERM after a few seconds).
 # shellcheck disable=SC2086
 valgrind -q --tool=callgrind --callgrind-out-file="$work/paced.out" "$play" $api \
@@ -60,12 +64,11 @@ paced=$!
 sleep 20
 kill -TERM "$paced"
 wait "$paced" || true
+# Unpaced to a pipe, AAC and MP3: the track's last minute.
+profile aac "$api" --sink pipe --start 59:00 soundcloud:tracks:2007 > /dev/null
+profile mp3 "$api" --sink pipe --start 59:00 --prefer mp3 soundcloud:tracks:2007 > /dev/null
 
-# Paced over the slow link: the track's last 40 s.
-api=$(flags slow)
-profile slow --sink null --realtime --start 59:20 soundcloud:tracks:2007 > /dev/null
-
-python3 scripts/kiosk_order.py hot "$work"/aac.out "$work"/mp3.out "$work"/cpal.out "$work"/paced.out \
-    "$work"/slow.out \
-    --binary "$play" > scripts/kiosk-hot-functions.txt
+# In this order of importance: kiosk_order.py groups each profile's functions together.
+python3 scripts/kiosk_order.py hot "$work"/kiosk.out "$work"/slow.out "$work"/cpal.out \
+    "$work"/paced.out "$work"/aac.out "$work"/mp3.out --binary "$play" > scripts/kiosk-hot-functions.txt
 wc -l scripts/kiosk-hot-functions.txt

@@ -11,9 +11,11 @@ the binary unmapped.
   kiosk_order.py order BIN scripts/kiosk-hot-functions.txt > FILE
       the symbols of BIN (an unstripped build) those names are, for --symbol-ordering-file.
 
-Names are kept without their hashes (`::h0123…` of legacy mangling, `[0123…]` crate
-disambiguators of v0), so one list fits any build of nearly the same code; what no longer
-matches is left in the binary's order.
+Both scripts build with v0 symbol mangling, whose names spell out a generic function's type
+arguments, so that a name picks the instances that ran and not every instance of the same
+generic function. Names are kept without their hashes (`[0123…]` crate disambiguators of
+v0, `::h0123…` of legacy mangling), so one list fits any build of nearly the same code; what
+no longer matches is left in the binary's order.
 """
 
 import re
@@ -76,17 +78,29 @@ def callgrind_functions(path, binary):
 
 
 def hot(profiles, binary):
+    """Every function any profile ran, grouped so that each run's functions lie together.
+
+    The first profile's functions come first, and among them those the second profile also
+    ran, and so on: a run like the first profile's touches one block, and every other profile's
+    functions lie in a few blocks. Within a group, the order they first ran in.
+    """
     known = {}
     for _, demangled in text_symbols(binary):
         known.setdefault(demangled, plain(demangled))
-    out = []
+    runs = []
+    first_seen = {}
     for profile in profiles:
+        ran = set()
         for name in callgrind_functions(profile, binary.rsplit("/", 1)[-1]):
             p = known.get(name)
-            if p and p not in out:
-                out.append(p)
+            if p:
+                ran.add(p)
+                first_seen.setdefault(p, len(first_seen))
+        runs.append(ran)
+    out = sorted(first_seen, key=lambda p: ([p not in ran for ran in runs], first_seen[p]))
     print("# The functions the kiosk `play` runs, without hashes: scripts/kiosk-hot-functions.sh")
-    print("# made this list and scripts/kiosk-build.sh places them first in the binary.")
+    print("# made this list and scripts/kiosk-build.sh places them first in the binary, those")
+    print("# of a paced play to the null sink first.")
     for p in out:
         print(p)
 
