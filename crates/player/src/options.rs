@@ -27,10 +27,12 @@ pub struct PlayerOptions {
     /// runs at decode speed, and a longer ring means fewer hand-offs between the threads
     /// (its commands still act at once: a seek or a jump drops the ring, a pause holds it).
     pub pcm_ring: Duration,
-    /// HLS segments fetched ahead of the one being written (each in flight on its own
-    /// connection, with its own read buffer). Default 1: with the next segment always on its
-    /// way, the byte ring refills faster than it plays even over a slow, distant link, and a
-    /// second one in flight cost about 0.3 MiB at the start of every stream.
+    /// HLS segments fetched ahead of the one being written into the byte ring (each in flight
+    /// on its own connection, with its own read buffer). Default 0: the next segment is
+    /// requested as soon as the last one is in the ring, which already holds about 25 s of
+    /// AAC 160 ahead, so one request at a time refills it several times faster than it plays
+    /// even at 1 s round trips; each segment in flight cost 0.1–0.3 MiB at the start of every
+    /// stream. More pays on a link whose round trip is a good part of a segment's duration.
     pub prefetch_segments: usize,
     /// Initial volume, 0.0–1.0 ([`crate::Player::new`] refuses anything else). Default 1.0.
     pub volume: f32,
@@ -93,7 +95,7 @@ impl Default for PlayerOptions {
             prefer: Prefer::Aac,
             byte_ring_bytes: 512 * 1024,
             pcm_ring: Duration::from_millis(200),
-            prefetch_segments: 1,
+            prefetch_segments: 0,
             volume: 1.0,
             ramp: Duration::from_millis(10),
             realtime: false,

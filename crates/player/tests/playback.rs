@@ -278,3 +278,59 @@ async fn seek_lands_on_the_sample() {
     );
     assert!(got.len() <= expected.len() + 4096);
 }
+
+/// Plays the 36 s track's playlist (six segments) with its first media segment held back
+/// for 30 s, and gives back the media segments asked for (sorted) once `want` of them were,
+/// or when `window` has passed.
+async fn segments_asked_while_the_first_is_held(
+    prefetch: usize,
+    want: usize,
+    window: Duration,
+) -> Vec<String> {
+    use scplay_emulator::{Fault, FaultKind};
+    let emu = emulator().await;
+    emu.add_fault(
+        Fault::on("/160/0.m4s", FaultKind::Latency(Duration::from_secs(30)))
+            .at(Origin::Cdn)
+            .times(1),
+    );
+    let url = emu.sign_cdn_path(
+        &format!("/aac/{}/160/playlist.m3u8", catalog::TRACK_PLAYABLE),
+        Duration::from_secs(300),
+    );
+    let opts = PlayerOptions {
+        prefetch_segments: prefetch,
+        ..PlayerOptions::default()
+    };
+    let media = || -> Vec<String> {
+        let mut asked: Vec<String> = emu
+            .arrivals()
+            .into_iter()
+            .filter(|(o, p)| *o == Origin::Cdn && p.ends_with(".m4s"))
+            .map(|(_, p)| p.rsplit('/').next().unwrap_or_default().to_string())
+            .collect();
+        asked.sort();
+        asked
+    };
+    // The emulator goes on serving on the runtime's other worker.
+    tokio::task::block_in_place(|| {
+        let player = Player::new(None, Sink::Null, opts).unwrap();
+        player.play(&url).unwrap();
+        wait_until(window, || media().len() >= want);
+        media()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetched_segments_are_asked_for_while_one_is_on_its_way() {
+    let asked = segments_asked_while_the_first_is_held(2, 3, Duration::from_secs(10)).await;
+    assert_eq!(asked, ["0.m4s", "1.m4s", "2.m4s"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_one_segment_is_asked_for_at_a_time() {
+    // Nothing else is asked for while the first segment is on its way (a window of 500 ms,
+    // where prefetching asks within milliseconds).
+    let asked = segments_asked_while_the_first_is_held(0, 2, Duration::from_millis(500)).await;
+    assert_eq!(asked, ["0.m4s"]);
+}
