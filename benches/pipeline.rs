@@ -119,7 +119,7 @@ fn whole_pipeline(c: &mut Criterion) {
             );
         }
         // The requests made before the first audio, once (the critical path is the playlist,
-        // then the init and first media segment together; the rest are prefetches).
+        // then the init and first media segment together; the rest are the next segments).
         emu.clear_requests();
         let t = first_pcm(&url);
         let before: Vec<String> = emu

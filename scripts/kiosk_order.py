@@ -82,7 +82,7 @@ def hot(profiles, binary):
 
     The first profile's functions come first, and among them those the second profile also
     ran, and so on: a run like the first profile's touches one block, and every other profile's
-    functions lie in a few blocks. Within a group, the order they first ran in.
+    functions lie in a few blocks. Within a group, the order the profiles first name them in.
     """
     known = {}
     for _, demangled in text_symbols(binary):
@@ -97,7 +97,7 @@ def hot(profiles, binary):
                 ran.add(p)
                 first_seen.setdefault(p, len(first_seen))
         runs.append(ran)
-    out = sorted(first_seen, key=lambda p: ([p not in ran for ran in runs], first_seen[p]))
+    out = sorted(first_seen, key=lambda p: ([p not in r for r in runs], first_seen[p]))
     print("# The functions the kiosk `play` runs, without hashes: scripts/kiosk-hot-functions.sh")
     print("# made this list and scripts/kiosk-build.sh places them first in the binary, those")
     print("# of a paced play to the null sink first.")
@@ -114,6 +114,12 @@ def order(binary, hot_list):
     symbols = text_symbols(binary)
     if not symbols:
         sys.exit(f"{binary} has no symbols: build it unstripped (CARGO_PROFILE_KIOSK_STRIP=false)")
+    if not any(m.startswith("_R") for m, _ in symbols):
+        print(
+            f"kiosk_order: {binary} has no v0 symbol names (was -C symbol-mangling-version=v0 "
+            "dropped, e.g. by CARGO_ENCODED_RUSTFLAGS?): each name will pick every generic copy",
+            file=sys.stderr,
+        )
     chosen = [(rank[plain(d)], m) for m, d in symbols if plain(d) in rank]
     for _, m in sorted(chosen, key=lambda x: x[0]):
         print(m)

@@ -20,7 +20,8 @@
 //!   (the profile for private tracks) and artwork, as SoundCloud's terms ask.
 //! - Budgets ([`PlayerOptions`]): byte ring 512 KiB (HLS segments wait in it as the buffers
 //!   the 1 MiB segment cache keeps, not as a second copy), PCM ring 200 ms (at least 1 s for
-//!   an unpaced file, pipe or null sink, which runs at decode speed), one segment requested at a time;
+//!   an unpaced file, pipe or null sink, which runs at decode speed), one segment
+//!   requested at a time (the next one on its way too for an unpaced output);
 //!   memory does not grow with the track's length.
 //! - A queue ([`Player::enqueue`], [`Repeat`], shuffle): the next item is preloaded 10 s before
 //!   the current one ends and joins it gaplessly in the same output (AAC priming and padding

@@ -30,9 +30,11 @@ pub struct PlayerOptions {
     /// HLS segments fetched ahead of the one being written into the byte ring (each in flight
     /// on its own connection, with its own read buffer). Default 0: the next segment is
     /// requested as soon as the last one is in the ring, which already holds about 25 s of
-    /// AAC 160 ahead, so one request at a time refills it several times faster than it plays
-    /// even at 1 s round trips; each segment in flight cost 0.1–0.3 MiB at the start of every
-    /// stream. More pays on a link whose round trip is a good part of a segment's duration.
+    /// AAC 160 ahead, so one request at a time refills it many times faster than it plays
+    /// even at 1 s round trips; a segment in flight cost 0.1–0.2 MiB at the start of every
+    /// stream. An output that is not paced (a file, pipe or null sink without `realtime`)
+    /// fetches at least 1 ahead: it runs at decode speed, where a round trip per segment
+    /// would add up (18 s per audio hour at 50 ms).
     pub prefetch_segments: usize,
     /// Initial volume, 0.0–1.0 ([`crate::Player::new`] refuses anything else). Default 1.0.
     pub volume: f32,

@@ -283,7 +283,13 @@ impl Ctx {
                     http: self.http.clone(),
                     playlist: Arc::clone(playlist),
                     from: k,
-                    prefetch: self.opts.prefetch_segments,
+                    // An unpaced output consumes at decode speed: a round trip per segment
+                    // would show there, so one more is always on its way.
+                    prefetch: if self.paced {
+                        self.opts.prefetch_segments
+                    } else {
+                        self.opts.prefetch_segments.max(1)
+                    },
                     counters: self.counters.clone(),
                     cache: stream.cache.clone(),
                     refresh: stream.refresh.clone(),

@@ -321,9 +321,9 @@ async fn play_at_opens_the_stream_at_the_position() {
         .expect("announced");
         assert!(player.position() >= Duration::from_secs(25));
         player.stop();
-        // Segments are 10 s: the first media requests (asked for together, so they may
-        // arrive in either order) were segment 2 (20–30 s) and its prefetch; nothing before
-        // it was fetched.
+        // Segments are 10 s: among the first two media requests was segment 2 (20–30 s; the
+        // next one may be on its way beside it, and arrive first); nothing before it was
+        // fetched.
         let media: Vec<String> = emu
             .arrivals()
             .into_iter()

@@ -1,5 +1,5 @@
 //! Fetching (on tokio): playlists, HLS segments with the init segment and the first media
-//! segment requested together and the next ones prefetched ([`run_hls`]), progressive files
+//! segment requested together and the next ones in order ([`run_hls`]), progressive files
 //! with Range ([`run_file`]); every byte goes into the byte ring. Media requests never carry
 //! credentials. Failures are retried with jittered backoff for [`NetPolicy::retry_for`],
 //! stalls count as dropped connections, and expired signed URLs are resolved again.

@@ -1,4 +1,4 @@
-//! HLS: segments in order into the byte ring, prefetched, cached for seeks, and carried on
+//! HLS: segments in order into the byte ring (prefetched if asked), cached for seeks, and carried on
 //! past expired signed URLs.
 
 use std::sync::Arc;
@@ -154,7 +154,7 @@ pub enum CacheKey {
 }
 
 /// Recently fetched segments of one stream, up to a byte budget (oldest out first), so a
-/// seek into what was just fetched or prefetched needs no request.
+/// seek into what was just fetched needs no request.
 #[derive(Debug)]
 pub struct SegmentCache {
     budget: usize,
