@@ -1,5 +1,5 @@
-//! HLS: segments in order into the byte ring (prefetched if asked), cached for seeks, and carried on
-//! past expired signed URLs.
+//! HLS: segments in order into the byte ring (prefetched if asked), cached for seeks, and
+//! carried on past expired signed URLs.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
