@@ -270,13 +270,10 @@ fn play_queue(
                 out.say(&format!("Audio device lost: {m}…"))
             }
             PlayerEvent::DeviceRestored if !args.json => out.say("Audio device back."),
-            PlayerEvent::Position(p) if tty => {
-                if let Some(info) = &now {
-                    let total = info.duration_ms.map_or(String::new(), |d| {
-                        format!(" / {}", fmt_time(d as f64 / 1000.0))
-                    });
-                    out.status(&format!("  {}{}", fmt_time(*p), total));
-                }
+            PlayerEvent::Position(p) if tty => show_position(out, now.as_ref(), *p),
+            // The line said "paused": put the position back at once, not at the next tick.
+            PlayerEvent::Resumed if tty => {
+                show_position(out, now.as_ref(), player.position().as_secs_f64());
             }
             PlayerEvent::Underrun if tty => out.status("  buffering…"),
             PlayerEvent::Paused if tty => out.status("  paused"),
@@ -294,6 +291,16 @@ fn play_queue(
     Outcome {
         heard,
         error: player.last_error(),
+    }
+}
+
+/// The status line while a track plays: its position and length.
+fn show_position(out: &Out, now: Option<&TrackInfo>, secs: f64) {
+    if let Some(info) = now {
+        let total = info.duration_ms.map_or(String::new(), |d| {
+            format!(" / {}", fmt_time(d as f64 / 1000.0))
+        });
+        out.status(&format!("  {}{}", fmt_time(secs), total));
     }
 }
 
