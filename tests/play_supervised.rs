@@ -230,10 +230,19 @@ async fn failures_are_one_sentence_naming_what_was_given() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(!stderr(&o).contains("network"), "{}", stderr(&o));
     // A URL that serves a web page, not audio: 3, one line.
-    let page = serve_once(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 27\r\nConnection: close\r\n\r\n<html><p>not audio</p></html>");
+    let page = serve_once("/page.mp3", b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 27\r\nConnection: close\r\n\r\n<html><p>not audio</p></html>");
     let o = tokio::task::block_in_place(|| run(&emu, &["--sink", "null", &page]));
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // A malformed playlist: 3, one line naming its URL once (the parser's message has it).
+    let playlist = serve_once(
+        "/bad.m3u8",
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.apple.mpegurl\r\nContent-Length: 68\r\nConnection: close\r\n\r\n#EXTM3U\n#EXT-X-TARGETDURATION:abc\n#EXTINF:10,\nseg.ts\n#EXT-X-ENDLIST\n",
+    );
+    let o = tokio::task::block_in_place(|| run(&emu, &["--sink", "null", &playlist]));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches(&playlist).count(), 1, "{}", stderr(&o));
     // --start past the end says so (it used to exit 0 silently).
     let o =
         tokio::task::block_in_place(|| run(&emu, &["--sink", "null", "--start", "99999", "2101"]));
@@ -252,11 +261,12 @@ async fn failures_are_one_sentence_naming_what_was_given() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("terminal"));
 }
 
-/// Serves one HTTP answer on loopback (a web page where audio was expected); its URL.
-fn serve_once(answer: &'static [u8]) -> String {
+/// Serves one HTTP answer on loopback at `path` (say, a web page where audio was expected);
+/// its URL.
+fn serve_once(path: &str, answer: &'static [u8]) -> String {
     use std::io::Write;
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/page.mp3", l.local_addr().unwrap());
+    let url = format!("http://{}{path}", l.local_addr().unwrap());
     std::thread::spawn(move || {
         for s in l.incoming().take(4) {
             let mut s = s.unwrap();

@@ -45,10 +45,16 @@ pub fn exit_for(e: &PlayerError, target: Option<&str>) -> Fail {
     let named = |what: &str| target.map_or(String::new(), |t| format!(" {what} {t}"));
     // The message with its causes (the decoder's, the audio system's, …).
     let report = e.report();
+    // Where the audio came from, unless the report already says it.
+    let from = if target.is_some_and(|t| report.contains(t)) {
+        String::new()
+    } else {
+        named("at")
+    };
     let (status, message) = match e {
         PlayerError::Unsupported(_) => (
             3,
-            format!("{report}: not audio this player can play{}.", named("at")),
+            format!("{report}: not audio this player can play{from}."),
         ),
         _ if e.is_not_playable() => (
             3,
@@ -81,7 +87,7 @@ pub fn exit_for(e: &PlayerError, target: Option<&str>) -> Fail {
         ),
         PlayerError::Decode { .. } | PlayerError::Playlist { .. } => (
             3,
-            format!("{report}: not audio this player can play{}.", named("at")),
+            format!("{report}: not audio this player can play{from}."),
         ),
         _ if e.is_transient() => (5, format!("{report}. Check the network and try again.")),
         PlayerError::InvalidTarget(_) => (2, format!("{report}.")),

@@ -124,14 +124,21 @@ pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     MEDIA_RETRY.delay(attempt.saturating_add(1), retry_after)
 }
 
-/// The error after retrying for too long.
+/// The error after retrying for too long. The last failure is told without the URL when it
+/// was this one's (the message names it once).
 pub(crate) fn gave_up(url: &Url, attempts: u32, since: Instant, last: PlayerError) -> PlayerError {
+    let url = shown(url);
+    let last = match last {
+        PlayerError::Network { url: u, message } if u == url => message,
+        PlayerError::Http { url: u, status } if u == url => format!("HTTP {status}"),
+        other => other.to_string(),
+    };
     PlayerError::Network {
-        url: shown(url),
         message: format!(
             "gave up after {attempts} attempts in {:.0} s; the last: {last}",
             since.elapsed().as_secs_f64()
         ),
+        url,
     }
 }
 
@@ -317,7 +324,34 @@ pub async fn playlist(
 
 #[cfg(test)]
 mod tests {
-    use super::tight;
+    use super::{PlayerError, gave_up, tight};
+
+    #[test]
+    fn giving_up_names_the_url_once() {
+        let url = url::Url::parse("https://cdn.example/a/1.m4s?Signature=secret").expect("a URL");
+        let shown = "https://cdn.example/a/1.m4s";
+        let since = std::time::Instant::now();
+        let net = PlayerError::Network {
+            url: shown.into(),
+            message: "connection refused".into(),
+        };
+        let e = gave_up(&url, 3, since, net).to_string();
+        assert_eq!(e.matches(shown).count(), 1, "{e}");
+        assert!(e.ends_with("the last: connection refused"), "{e}");
+        let http = PlayerError::Http {
+            url: shown.into(),
+            status: 503,
+        };
+        let e = gave_up(&url, 3, since, http).to_string();
+        assert!(e.ends_with("the last: HTTP 503") && !e.contains("Signature"), "{e}");
+        // Another URL's failure keeps its URL.
+        let other = PlayerError::Http {
+            url: "https://cdn.example/b".into(),
+            status: 503,
+        };
+        let e = gave_up(&url, 3, since, other).to_string();
+        assert!(e.contains("https://cdn.example/b"), "{e}");
+    }
 
     #[test]
     fn a_body_grown_without_its_length_gives_its_spare_room_back() {
