@@ -51,6 +51,8 @@ pub struct FetchCounters {
 pub(crate) fn net(url: &Url, e: &reqwest::Error) -> PlayerError {
     let mut message = e.to_string();
     if let Some(u) = e.url() {
+        // The error names its URL; the message is about `url` already.
+        message = message.replace(&format!(" for url ({u})"), "");
         message = message.replace(u.as_str(), &shown(u));
     }
     // Redirects and sources may quote other URLs: no query string survives.
@@ -325,6 +327,24 @@ pub async fn playlist(
 #[cfg(test)]
 mod tests {
     use super::{PlayerError, gave_up, tight};
+
+    #[test]
+    fn a_network_error_names_its_url_once_and_without_its_query() {
+        let url = url::Url::parse("http://127.0.0.1:1/x.mp3?Signature=secret").expect("a URL");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let err = rt
+            .block_on(async {
+                let http = scplay_core::tls::client_builder().build().expect("a client");
+                http.get(url.clone()).send().await
+            })
+            .expect_err("nothing listens on port 1");
+        let e = super::net(&url, &err).to_string();
+        assert_eq!(e.matches("127.0.0.1:1/x.mp3").count(), 1, "{e}");
+        assert!(!e.contains("secret"), "{e}");
+    }
 
     #[test]
     fn giving_up_names_the_url_once() {
